@@ -1,0 +1,1 @@
+"""Data: synthesis of coarse drawings, dataset readers, input checks."""

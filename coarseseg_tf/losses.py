@@ -1,0 +1,80 @@
+"""Losses for coarse drawings: coarse NLL, trace penalty, complementary NLL, masked CE.
+
+Label maps are integer tensors (B, H, W) holding a class in [0, L) where the annotator
+drew and IGNORE_LABEL (255) where nothing was drawn. Every masked loss is a mean over
+the *annotated* pixels of the batch (never over all pixels), and is 0 when the batch
+holds no annotated pixel, so a missing drawing contributes nothing.
+"""
+from __future__ import annotations
+
+from keras import ops
+
+from coarseseg_tf.metrics import IGNORE_LABEL
+from coarseseg_tf.models.confusion import log_uniform_offset
+
+EPSILON = 1e-7
+
+
+def _gather_label(values, labels):
+    """values (B, H, W, L), labels (B, H, W) -> (values at the label (B, H, W), annotated mask)."""
+    labels = ops.cast(labels, "int32")
+    annotated = ops.not_equal(labels, IGNORE_LABEL)
+    safe = ops.where(annotated, labels, 0)
+    onehot = ops.one_hot(safe, ops.shape(values)[-1], dtype=values.dtype)
+    return ops.sum(values * onehot, axis=-1), ops.cast(annotated, values.dtype)
+
+
+def _masked_mean(per_pixel, weights):
+    return ops.sum(per_pixel * weights) / ops.maximum(ops.sum(weights), 1.0)
+
+
+def coarse_nll(q, labels):
+    """−log q[ỹ] averaged over annotated pixels; q (B, H, W, L) is already a distribution.
+
+    The log is clipped, never preceded by another softmax (q = A·p is a probability).
+    """
+    picked, weights = _gather_label(q, labels)
+    return _masked_mean(-ops.log(ops.clip(picked, EPSILON, 1.0)), weights)
+
+
+def complementary_nll(q, complementary_labels, transition=None):
+    """−log v[ȳ] over annotated pixels, v = M·q the complementary-label distribution.
+
+    Args:
+      q: (B, H, W, L) noisy-label probabilities A_c·p.
+      complementary_labels: (B, H, W) ints, ȳ = "this pixel is NOT class ȳ", 255 = none.
+      transition: None for the uniform M, where v[ȳ] = (1 − q[ȳ]) / (L − 1) is
+        computed as log1p(−q[ȳ]) for stability; else a
+        :class:`~coarseseg_tf.models.confusion.ComplementaryTransition` layer.
+    """
+    if transition is None or transition.is_uniform:
+        picked, weights = _gather_label(q, complementary_labels)
+        num_classes = q.shape[-1]
+        per_pixel = -ops.log1p(-ops.clip(picked, 0.0, 1.0 - EPSILON)) + log_uniform_offset(num_classes)
+        return _masked_mean(per_pixel, weights)
+    picked, weights = _gather_label(transition(q), complementary_labels)
+    return _masked_mean(-ops.log(ops.clip(picked, EPSILON, 1.0)), weights)
+
+
+def trace_penalty(cm, image_weights=None):
+    """Mean over pixels of tr(A), A (B, H, W, L, L); ``image_weights`` (B,) picks images.
+
+    Only images that carry the drawing (weight 1) count, so a CM is not pulled away
+    from the identity on images where nothing constrains it.
+    """
+    traces = ops.trace(cm, axis1=-2, axis2=-1)  # (B, H, W)
+    if image_weights is None:
+        return ops.mean(traces)
+    per_image = ops.mean(traces, axis=(1, 2))
+    w = ops.cast(image_weights, per_image.dtype)
+    return ops.sum(per_image * w) / ops.maximum(ops.sum(w), 1.0)
+
+
+def masked_cross_entropy(logits, labels):
+    """Softmax cross-entropy from (B, H, W, L) logits, averaged over annotated pixels.
+
+    Used by the baselines, whose targets are taken as true labels; computed from logits
+    (log-sum-exp) because there p = softmax(logits) is the only distribution involved.
+    """
+    picked, weights = _gather_label(logits, labels)
+    return _masked_mean(ops.logsumexp(logits, axis=-1) - picked, weights)

@@ -1,0 +1,226 @@
+"""CoarseSegModel: a U-Net coupled with per-pixel confusion-matrix heads, one Keras model.
+
+Batches are dicts of tensors:
+  image     (B, H, W, C) float32
+  positive  (B, H, W) int32, drawn class or 255       (optional)
+  negative  (B, H, W) int32, complementary label or 255 (optional)
+  mask      (B, H, W) int32, true class or 255          (optional)
+An image whose ``mask`` is annotated is trained on its mask (semi-supervised mode);
+the others are trained on their drawings with the loss of ``method``.
+"""
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+from keras import layers, ops
+
+from coarseseg_tf import losses
+from coarseseg_tf.metrics import IGNORE_LABEL, make_keras_mean_iou
+from coarseseg_tf.models.confusion import (ComplementaryTransition, ConfusionMatrixHead,
+                                           apply_confusion)
+from coarseseg_tf.models.unet import build_unet_features
+
+#: every training objective, all in the same code path
+METHODS = ("cm", "cm_positive_only", "cm_anchored", "naive", "partial_ce", "supervised")
+#: methods with confusion-matrix heads
+CM_METHODS = ("cm", "cm_positive_only", "cm_anchored")
+DEFAULT_METHOD = "cm_anchored"
+
+
+def consensus_labels(positive, negative, num_classes):
+    """Labels where the drawings do not contradict each other, 255 elsewhere (B, H, W).
+
+    A positive label y is kept unless the negative drawing says "not y" there; a
+    negative label ȳ alone turns into background (class 0) when ȳ != 0, and for
+    L = 2 into the other class.
+    """
+    positive = ops.cast(positive, "int32")
+    negative = ops.cast(negative, "int32")
+    pos_drawn = positive != IGNORE_LABEL
+    neg_drawn = negative != IGNORE_LABEL
+    if num_classes == 2:
+        from_negative = 1 - negative
+    else:
+        from_negative = ops.where(negative != 0, 0, IGNORE_LABEL)
+    conflict = pos_drawn & neg_drawn & (positive == negative)
+    label = ops.where(pos_drawn, positive, ops.where(neg_drawn, from_negative, IGNORE_LABEL))
+    return ops.where(conflict, IGNORE_LABEL, label)
+
+
+def _annotated_images(labels):
+    """(B, H, W) label map -> (B,) float, 1 where the image has any annotated pixel."""
+    return ops.cast(ops.any(ops.not_equal(labels, IGNORE_LABEL), axis=(1, 2)), "float32")
+
+
+@keras.saving.register_keras_serializable(package="coarseseg_tf")
+class CoarseSegModel(keras.Model):
+    """Segmentation network θ plus confusion-matrix heads φ trained jointly.
+
+    ``model(images)`` returns class probabilities p (B, H, W, L); inference never
+    uses the confusion matrices.
+
+    Args:
+      num_classes: L >= 2.
+      input_channels: C of the images.
+      width, depth: U-Net width (channels at the top level) and number of poolings.
+      method: one of ``METHODS`` (see :mod:`coarseseg_tf.train.fit` for what each does).
+      trace_weight: λ of the trace penalty.
+      cm_form, cm_rank: ``"full"`` or ``"low_rank"`` heads (rank r).
+      cm_diagonal_floor: d in A = d·I + (1 − d)·softmax(·); None picks the method's default.
+      identity_logit: initial diagonal logit of the heads.
+      transition_matrix: complementary transition M (L, L), None for uniform.
+      warmup_epochs: epochs trained on the consensus of the drawings before the
+        confusion-matrix losses take over (``cm_anchored`` only).
+    """
+
+    def __init__(self, num_classes=2, input_channels=1, width=16, depth=2,
+                 method=DEFAULT_METHOD, trace_weight=0.01, cm_form="full", cm_rank=2,
+                 cm_diagonal_floor=None, identity_logit=4.0, transition_matrix=None,
+                 warmup_epochs=5, **kwargs):
+        super().__init__(**kwargs)
+        if num_classes < 2:
+            raise ValueError(f"num_classes must be >= 2, got {num_classes}")
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+        if trace_weight < 0:
+            raise ValueError(f"trace_weight must be >= 0, got {trace_weight}")
+        self.num_classes = int(num_classes)
+        self.input_channels = int(input_channels)
+        self.width, self.depth = int(width), int(depth)
+        self.method = method
+        self.trace_weight = float(trace_weight)
+        self.cm_form, self.cm_rank = cm_form, int(cm_rank)
+        if cm_diagonal_floor is None:
+            cm_diagonal_floor = 0.5 if method == "cm_anchored" else 0.0
+        self.cm_diagonal_floor = float(cm_diagonal_floor)
+        self.identity_logit = float(identity_logit)
+        self.warmup_epochs = int(warmup_epochs)
+        self.trunk = build_unet_features(input_channels, width, depth)
+        self.seg_head = layers.Conv2D(num_classes, 1, name="segmentation_logits")
+        self.cm_heads = {
+            kind: ConfusionMatrixHead(num_classes, cm_form, cm_rank, identity_logit,
+                                      self.cm_diagonal_floor, name=f"{kind}_confusion")
+            for kind in ("positive", "negative")}
+        self.transition = ComplementaryTransition(num_classes, transition_matrix,
+                                                  name="complementary_transition")
+        # a variable, not a Python flag, so the compiled train step sees the switch
+        self.cm_active = tf.Variable(method in ("cm", "cm_positive_only") or warmup_epochs == 0,
+                                     trainable=False, dtype=tf.bool, name="cm_active")
+        self._trackers = {name: keras.metrics.Mean(name=name) for name in
+                          ("loss", "positive_loss", "negative_loss", "trace", "mask_loss")}
+        self.val_miou = make_keras_mean_iou(num_classes, name="mean_iou")
+
+    # ------------------------------------------------------------------ forward
+    def build(self, input_shape=None):
+        features_shape = (None, None, None, self.width)
+        self.trunk.build((None, None, None, self.input_channels))
+        self.seg_head.build(features_shape)
+        for head in self.cm_heads.values():
+            head.build(features_shape)
+        self.built = True
+
+    def call(self, images, training=False):
+        return ops.softmax(self.seg_head(self.trunk(images, training=training)), axis=-1)
+
+    def _forward(self, images, training):
+        features = self.trunk(images, training=training)
+        logits = self.seg_head(features)
+        cms = {kind: head(features) for kind, head in self.cm_heads.items()}
+        return logits, ops.softmax(logits, axis=-1), cms
+
+    def confusion_matrices(self, images, batch_size=32):
+        """Per-pixel CMs as numpy: {"positive": (N, H, W, L, L), "negative": (...)}."""
+        images = ops.convert_to_tensor(images, "float32")
+        out = {"positive": [], "negative": []}
+        for start in range(0, int(images.shape[0]), batch_size):
+            _, _, cms = self._forward(images[start: start + batch_size], training=False)
+            for kind in out:
+                out[kind].append(ops.convert_to_numpy(cms[kind]))
+        import numpy as np
+        return {kind: np.concatenate(parts) for kind, parts in out.items()}
+
+    def segment(self, images, batch_size=64):
+        """Integer masks (N, H, W) uint8 by argmax of p."""
+        probabilities = self.predict(ops.convert_to_tensor(images, "float32"),
+                                     batch_size=batch_size, verbose=0)
+        return probabilities.argmax(axis=-1).astype("uint8")
+
+    # ------------------------------------------------------------------ losses
+    def compute_losses(self, batch, training=True):
+        """All loss terms of ``method`` for one batch; returns a dict of scalars."""
+        images = batch["image"]
+        shape = ops.shape(images)[:3]
+        none = ops.full(shape, IGNORE_LABEL, "int32")
+        mask = ops.cast(batch.get("mask", none), "int32")
+        has_mask = _annotated_images(mask)[:, None, None]
+        # an image with a true mask is trained on it; its drawings are set aside
+        positive = ops.where(has_mask > 0, IGNORE_LABEL, ops.cast(batch.get("positive", none), "int32"))
+        negative = ops.where(has_mask > 0, IGNORE_LABEL, ops.cast(batch.get("negative", none), "int32"))
+
+        logits, p, cms = self._forward(images, training)
+        zero = ops.zeros(())
+        terms = {"positive_loss": zero, "negative_loss": zero, "trace": zero,
+                 "mask_loss": losses.masked_cross_entropy(logits, mask)}
+        method, L = self.method, self.num_classes
+        if method == "naive":
+            fallback = (1 - negative) if L == 2 else none
+            fallback = ops.where(negative == IGNORE_LABEL, IGNORE_LABEL, fallback)
+            label = ops.where(_annotated_images(positive)[:, None, None] > 0, positive, fallback)
+            terms["positive_loss"] = losses.masked_cross_entropy(logits, label)
+        elif method == "partial_ce":
+            terms["positive_loss"] = losses.masked_cross_entropy(
+                logits, consensus_labels(positive, negative, L))
+        elif method in CM_METHODS:
+            cm_terms = self._cm_terms(p, cms, positive, negative, method != "cm_positive_only")
+            if method == "cm_anchored":
+                warm = losses.masked_cross_entropy(logits, consensus_labels(positive, negative, L))
+                cm_terms = {k: ops.where(self.cm_active, v, warm if k == "positive_loss" else zero)
+                            for k, v in cm_terms.items()}
+            terms.update(cm_terms)
+        terms["loss"] = (terms["positive_loss"] + terms["negative_loss"]
+                         + self.trace_weight * terms["trace"] + terms["mask_loss"])
+        return terms
+
+    def _cm_terms(self, p, cms, positive, negative, use_negative):
+        q_pos = apply_confusion(cms["positive"], p)
+        has_pos = _annotated_images(positive)
+        terms = {"positive_loss": losses.coarse_nll(q_pos, positive),
+                 "trace": losses.trace_penalty(cms["positive"], has_pos),
+                 "negative_loss": ops.zeros(())}
+        if use_negative:
+            q_neg = apply_confusion(cms["negative"], p)
+            terms["negative_loss"] = losses.complementary_nll(q_neg, negative, self.transition)
+            terms["trace"] = terms["trace"] + losses.trace_penalty(
+                cms["negative"], _annotated_images(negative))
+        return terms
+
+    # ------------------------------------------------------------------ Keras hooks
+    def train_step(self, batch):
+        with tf.GradientTape() as tape:
+            terms = self.compute_losses(batch, training=True)
+        variables = self.trainable_variables
+        gradients = tape.gradient(terms["loss"], variables)
+        # heads a method does not use (the CMs of the baselines) get no gradient
+        used = [(g, v) for g, v in zip(gradients, variables) if g is not None]
+        self.optimizer.apply([g for g, _ in used], [v for _, v in used])
+        for name, tracker in self._trackers.items():
+            tracker.update_state(terms[name])
+        return {name: tracker.result() for name, tracker in self._trackers.items()}
+
+    def test_step(self, batch):
+        p = self(batch["image"], training=False)
+        self.val_miou.update_state(batch["mask"], p)
+        return {"mean_iou": self.val_miou.result()}
+
+    @property
+    def metrics(self):
+        return [*self._trackers.values(), self.val_miou]
+
+    def get_config(self):
+        return {"num_classes": self.num_classes, "input_channels": self.input_channels,
+                "width": self.width, "depth": self.depth, "method": self.method,
+                "trace_weight": self.trace_weight, "cm_form": self.cm_form,
+                "cm_rank": self.cm_rank, "cm_diagonal_floor": self.cm_diagonal_floor,
+                "identity_logit": self.identity_logit,
+                "transition_matrix": self.transition.get_config()["matrix"],
+                "warmup_epochs": self.warmup_epochs, "name": self.name}

@@ -1,0 +1,164 @@
+"""Per-pixel confusion matrices and the complementary-label transition.
+
+Convention throughout: A[..., i, j] = p(drawn label = i | true label = j), so every
+*column* of A sums to 1 and the noisy prediction of a drawing is q = A·p, i.e.
+``einsum('...ij,...j->...i', A, p)``.
+"""
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+CM_FORMS = ("full", "low_rank")
+
+
+@keras.saving.register_keras_serializable(package="coarseseg_tf")
+class ConfusionMatrixHead(layers.Layer):
+    """Decoder features (B, H, W, F) -> per-pixel confusion matrices (B, H, W, L, L).
+
+    ``form="full"`` predicts all L² logits with a 1×1 convolution. ``form="low_rank"``
+    predicts U (L×r) and V (r×L) per pixel (2·L·r channels instead of L²) and uses
+    logits U·V + s·I, so L = 19 stays cheap. Either way the columns are normalised with
+    a softmax over axis −2.
+
+    The head starts near the identity: a zero kernel and a diagonal logit
+    ``identity_logit`` (the diagonal starts at e^s / (e^s + L − 1)). Without this the
+    trace term drags the matrices away from the identity before the segmentation
+    network has learnt anything, and the two networks never separate.
+
+    ``diagonal_floor`` d mixes in a fixed identity, A = d·I + (1 − d)·softmax(·), so
+    every diagonal entry is at least d; d > 0.5 makes A diagonally dominant for any L.
+    d = 0 is the paper's unconstrained head.
+    """
+
+    def __init__(self, num_classes: int, form: str = "full", rank: int = 2,
+                 identity_logit: float = 4.0, diagonal_floor: float = 0.0, **kwargs):
+        super().__init__(**kwargs)
+        if num_classes < 2:
+            raise ValueError(f"num_classes must be >= 2, got {num_classes}")
+        if form not in CM_FORMS:
+            raise ValueError(f"form must be one of {CM_FORMS}, got {form!r}")
+        if not 0.0 <= diagonal_floor < 1.0:
+            raise ValueError(f"diagonal_floor must be in [0, 1), got {diagonal_floor}")
+        if form == "low_rank" and rank < 1:
+            raise ValueError(f"rank must be >= 1, got {rank}")
+        self.num_classes = int(num_classes)
+        self.form = form
+        self.rank = int(rank)
+        self.identity_logit = float(identity_logit)
+        self.diagonal_floor = float(diagonal_floor)
+        L = self.num_classes
+        if form == "full":
+            bias = np.eye(L, dtype="float32").reshape(-1) * self.identity_logit
+            self.project = layers.Conv2D(
+                L * L, 1, kernel_initializer="zeros",
+                bias_initializer=keras.initializers.Constant(bias), name="cm_logits")
+        else:
+            self.project = layers.Conv2D(
+                2 * L * self.rank, 1,
+                kernel_initializer=keras.initializers.RandomNormal(stddev=1e-3),
+                bias_initializer="zeros", name="cm_factors")
+
+    def build(self, input_shape):
+        self.project.build(input_shape)
+        if self.form == "low_rank":
+            self.diagonal_scale = self.add_weight(
+                shape=(), name="diagonal_scale",
+                initializer=keras.initializers.Constant(self.identity_logit))
+
+    def call(self, features):
+        L = self.num_classes
+        raw = self.project(features)
+        lead = ops.shape(raw)[:-1]
+        if self.form == "full":
+            logits = ops.reshape(raw, (*lead, L, L))
+        else:
+            u = ops.reshape(raw[..., : L * self.rank], (*lead, L, self.rank))
+            v = ops.reshape(raw[..., L * self.rank:], (*lead, self.rank, L))
+            logits = ops.matmul(u, v) + self.diagonal_scale * ops.eye(L)
+        cm = ops.softmax(logits, axis=-2)
+        if self.diagonal_floor > 0:
+            cm = self.diagonal_floor * ops.eye(L) + (1.0 - self.diagonal_floor) * cm
+        return cm
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.num_classes, self.num_classes)
+
+    def get_config(self):
+        return {**super().get_config(), "num_classes": self.num_classes, "form": self.form,
+                "rank": self.rank, "identity_logit": self.identity_logit,
+                "diagonal_floor": self.diagonal_floor}
+
+
+def apply_confusion(cm, probabilities):
+    """q = A·p per pixel: (B, H, W, L, L) × (B, H, W, L) -> (B, H, W, L)."""
+    return ops.einsum("...ij,...j->...i", cm, probabilities)
+
+
+def validate_transition_matrix(matrix, num_classes: int) -> np.ndarray:
+    """Checks a complementary transition matrix M[i, j] = p(ȳ = i | y = j).
+
+    It must be (L, L), finite, non-negative, zero on the diagonal (a complementary
+    label never names the true class) and column-stochastic.
+    """
+    m = np.asarray(matrix, dtype=np.float64)
+    if m.shape != (num_classes, num_classes):
+        raise ValueError(f"transition matrix must have shape ({num_classes}, {num_classes}), got {m.shape}")
+    if not np.isfinite(m).all():
+        raise ValueError("transition matrix has NaN or inf entries")
+    if (m < 0).any():
+        i, j = np.argwhere(m < 0)[0]
+        raise ValueError(f"transition matrix entry [{i}, {j}] = {m[i, j]} is negative")
+    diag = np.diag(m)
+    if (np.abs(diag) > 1e-6).any():
+        i = int(np.argmax(np.abs(diag) > 1e-6))
+        raise ValueError(f"transition matrix must have a zero diagonal; entry [{i}, {i}] = {diag[i]}")
+    sums = m.sum(axis=0)
+    if (np.abs(sums - 1.0) > 1e-4).any():
+        j = int(np.argmax(np.abs(sums - 1.0) > 1e-4))
+        raise ValueError(f"transition matrix columns must sum to 1; column {j} sums to {sums[j]}")
+    return m
+
+
+def uniform_transition_matrix(num_classes: int) -> np.ndarray:
+    """M with 1/(L − 1) off the diagonal: ȳ uniform over the classes other than y."""
+    return (np.ones((num_classes, num_classes)) - np.eye(num_classes)) / (num_classes - 1)
+
+
+@keras.saving.register_keras_serializable(package="coarseseg_tf")
+class ComplementaryTransition(layers.Layer):
+    """Noisy-label probabilities q (B, H, W, L) -> complementary-label probabilities v.
+
+    v = M·q with M[i, j] = p(ȳ = i | y = j) (columns sum to 1). For the paper's uniform
+    M the matrix is symmetric, so this is the paper's Mᵀ·q. ``matrix=None`` means
+    uniform, for which :func:`coarseseg_tf.losses.complementary_nll` uses the exact
+    closed form v[ȳ] = (1 − q[ȳ]) / (L − 1).
+    """
+
+    def __init__(self, num_classes: int, matrix=None, **kwargs):
+        super().__init__(**kwargs)
+        if num_classes < 2:
+            raise ValueError(f"num_classes must be >= 2, got {num_classes}")
+        self.num_classes = int(num_classes)
+        self.is_uniform = matrix is None
+        m = uniform_transition_matrix(num_classes) if matrix is None else \
+            validate_transition_matrix(matrix, num_classes)
+        self.matrix = m.astype("float32")
+
+    def call(self, q):
+        return ops.einsum("ij,...j->...i", ops.convert_to_tensor(self.matrix), q)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "num_classes": self.num_classes,
+                "matrix": None if self.is_uniform else self.matrix.tolist()}
+
+
+def log_uniform_offset(num_classes: int) -> float:
+    """log(L − 1): the constant in −log v[ȳ] = −log1p(−q[ȳ]) + log(L − 1)."""
+    return math.log(num_classes - 1)

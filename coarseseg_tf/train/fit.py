@@ -1,0 +1,135 @@
+"""``fit()``: train a CoarseSegModel from arrays or a tf.data.Dataset in one call.
+
+Methods (``method=``), all in the same code path:
+  cm_anchored       (default) the CM method made identifiable: the segmentation net is
+                    warm-started on the consensus of the two drawings, then trained
+                    jointly with diagonally dominant CMs (A = ½I + ½·softmax).
+  cm                the paper's formulation: unconstrained CMs for the positive and the
+                    negative drawing, trace-regularised, complementary loss for negatives.
+  cm_positive_only  ``cm`` with the negative drawing left out.
+  naive             cross-entropy taking the positive drawing as the true mask.
+  partial_ce        cross-entropy on pixels where the drawings agree.
+  supervised        cross-entropy on true masks (the upper bound).
+"""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from coarseseg_tf.data import validation
+from coarseseg_tf.metrics import IGNORE_LABEL
+from coarseseg_tf.models.coarse_seg_model import DEFAULT_METHOD, CoarseSegModel
+
+LABEL_KEYS = ("positive", "negative", "mask")
+
+
+@dataclass
+class FitResult:
+    """What :func:`fit` returns: the trained model and Keras' History."""
+
+    model: CoarseSegModel
+    history: keras.callbacks.History
+
+
+class ConfusionWarmup(keras.callbacks.Callback):
+    """Switches the CM losses on after ``epochs`` epochs of consensus training."""
+
+    def __init__(self, epochs: int):
+        super().__init__()
+        self.epochs = epochs
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.model.cm_active.assign(epoch >= self.epochs)
+
+
+def arrays_to_dataset(images, positive=None, negative=None, masks=None, num_classes=2,
+                      require_annotation=True):
+    """Validates arrays and builds an (unbatched) dataset of dicts with every key present."""
+    images = validation.as_image_batch(images)
+    maps = {key: validation.as_label_batch(value, images, num_classes, key)
+            for key, value in zip(LABEL_KEYS, (positive, negative, masks))}
+    if require_annotation:
+        validation.check_every_image_annotated(len(images), **maps)
+    empty = np.full(images.shape[:3], IGNORE_LABEL, np.int32)
+    tensors = {"image": images, **{k: (v if v is not None else empty) for k, v in maps.items()}}
+    return tf.data.Dataset.from_tensor_slices(tensors), len(images), images.shape[-1]
+
+
+def _complete_elements(dataset: tf.data.Dataset) -> tf.data.Dataset:
+    """Adds all-ignore maps for label keys missing from a user's dataset of dicts."""
+    spec = dataset.element_spec
+    if not isinstance(spec, dict) or "image" not in spec:
+        raise ValueError("a dataset passed to fit() must yield dicts with an 'image' key "
+                         f"and some of {LABEL_KEYS}; got {spec}")
+
+    def complete(element):
+        image = tf.cast(element["image"], tf.float32)
+        if image.shape.rank == 2:
+            image = image[..., None]
+        out = {"image": image}
+        for key in LABEL_KEYS:
+            out[key] = (tf.cast(element[key], tf.int32) if key in element
+                        else tf.fill(tf.shape(image)[:2], IGNORE_LABEL))
+        return out
+    return dataset.map(complete)
+
+
+def fit(images=None, positive=None, negative=None, masks=None, num_classes=2, *,
+        method=DEFAULT_METHOD, epochs=40, batch_size=16, learning_rate=1e-3,
+        validation_data=None, trace_weight=0.01, strategy=None, callbacks=None, seed=0,
+        width=16, depth=2, verbose="auto", **model_options) -> FitResult:
+    """Trains a segmentation model from coarse drawings (and/or true masks).
+
+    Args:
+      images: (N, H, W) or (N, H, W, C) array, or a ``tf.data.Dataset`` of dicts
+        {"image", "positive", "negative", "mask"} (missing keys mean "not given").
+      positive: (N, H, W) positive drawings: the drawn class, 255 where not drawn.
+      negative: (N, H, W) negative drawings: complementary label ȳ ("not ȳ"), 255 elsewhere.
+      masks: (N, H, W) true masks (255 = none): images with a mask are trained on it.
+      num_classes: L.
+      method: see the module docstring.
+      validation_data: (images, masks) scored by mIoU after each epoch.
+      trace_weight: λ.
+      strategy: a ``tf.distribute.Strategy``; the model is built in its scope.
+      seed: seeds weights and shuffling.
+      width, depth, **model_options: passed to :class:`CoarseSegModel`.
+    Returns:
+      :class:`FitResult` with ``.model`` and ``.history``.
+    """
+    num_classes = validation.check_num_classes(num_classes)
+    keras.utils.set_random_seed(seed)
+    if isinstance(images, tf.data.Dataset):
+        dataset, size = _complete_elements(images), None
+        channels = dataset.element_spec["image"].shape[-1]
+    else:
+        if images is None:
+            raise ValueError("fit() needs images")
+        dataset, size, channels = arrays_to_dataset(images, positive, negative, masks, num_classes)
+        dataset = dataset.shuffle(size, seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+    val = None
+    if validation_data is not None:
+        val_images, val_masks = validation_data
+        val, _, _ = arrays_to_dataset(val_images, masks=val_masks, num_classes=num_classes,
+                                      require_annotation=False)
+        val = val.batch(64)
+
+    scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
+    with scope:
+        model = CoarseSegModel(num_classes=num_classes, input_channels=int(channels),
+                               width=width, depth=depth, method=method,
+                               trace_weight=trace_weight, **model_options)
+        model.build()
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+    all_callbacks = list(callbacks or [])
+    if method == "cm_anchored" and model.warmup_epochs > 0:
+        all_callbacks.append(ConfusionWarmup(model.warmup_epochs))
+    history = model.fit(dataset, epochs=epochs, validation_data=val,
+                        callbacks=all_callbacks, verbose=verbose)
+    return FitResult(model=model, history=history)
+
