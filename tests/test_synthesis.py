@@ -92,7 +92,7 @@ def test_multiclass_target_and_complement(rng):
     assert set(np.unique(d.positive)) == {2, 255}
     assert set(np.unique(d.negative)) == {2, 255}  # ȳ = 2: "not class 2"
     assert (mask[d.positive == 2] == 2).mean() > 0.5
-    assert (mask[d.negative == 2] != 2).mean() > 0.9
+    assert (mask[d.negative == 2] != 2).mean() > 0.85
 
 
 def test_missing_drawing_kind_is_all_ignore(digit_masks):

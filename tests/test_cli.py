@@ -1,0 +1,65 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from coarseseg_tf.cli import build_parser, main
+
+
+def test_help_explains_every_command(capsys):
+    for command in ("synthesize", "train", "evaluate", "predict", "visualize", "demo"):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args([command, "--help"])
+        out = capsys.readouterr().out
+        assert "usage: coarseseg " + command in out
+
+
+def test_missing_data_file_is_a_clear_error(tmp_path):
+    with pytest.raises(SystemExit, match="does not exist"):
+        main(["train", "--data", str(tmp_path / "nope.npz"), "-o", str(tmp_path / "m.keras")])
+
+
+def test_synthesize_train_evaluate_predict_visualize(tmp_path, capsys):
+    data, test, model = tmp_path / "train.npz", tmp_path / "test.npz", tmp_path / "model.keras"
+    main(["synthesize", "--num-train", "48", "--num-test", "32", "-o", str(data),
+          "--test-output", str(test), "--seed", "1"])
+    with np.load(data) as archive:
+        assert archive["positive"].shape == (48, 28, 28)
+        assert set(np.unique(archive["negative"])) <= {0, 1}
+    main(["train", "--data", str(data), "--validation", str(test), "-o", str(model),
+          "--epochs", "2", "--batch-size", "16"])
+    report_path = tmp_path / "report.json"
+    main(["evaluate", "--model", str(model), "--data", str(test), "-o", str(report_path)])
+    report = json.loads(report_path.read_text())
+    assert 0.0 <= report["mean_iou"] <= 1.0 and len(report["per_class_iou"]) == 2
+
+    with np.load(test) as archive:
+        image = (archive["images"][0, ..., 0] * 255).astype(np.uint8)
+    Image.fromarray(image).save(tmp_path / "digit.png")
+    main(["predict", str(tmp_path / "digit.png"), "--model", str(model), "-o", str(tmp_path / "mask.png")])
+    mask = np.asarray(Image.open(tmp_path / "mask.png"))
+    assert mask.shape == (28, 28) and set(np.unique(mask)) <= {0, 1}
+
+    main(["visualize", "--model", str(model), "--data", str(data), "-o", str(tmp_path / "fig.png"), "--rows", "3"])
+    with Image.open(tmp_path / "fig.png") as fig:
+        assert fig.size[0] > 600
+    out = capsys.readouterr().out
+    assert "drawings: 48/48" in out and "saved model" in out
+
+
+def test_predict_rejects_a_corrupt_image(tmp_path):
+    from coarseseg_tf import CoarseSegModel
+    model = CoarseSegModel()
+    model.build()
+    model.save(tmp_path / "m.keras")
+    (tmp_path / "bad.png").write_bytes(b"not a png at all")
+    with pytest.raises(SystemExit, match="cannot read image"):
+        main(["predict", str(tmp_path / "bad.png"), "--model", str(tmp_path / "m.keras"), "-o", str(tmp_path / "o.png")])
+
+
+def test_console_script_entry_point():
+    out = subprocess.run([sys.executable, "-m", "coarseseg_tf.cli", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "synthesize" in out.stdout

@@ -1,0 +1,145 @@
+import numpy as np
+import pytest
+import keras
+import tensorflow as tf
+
+import coarseseg_tf
+from coarseseg_tf import CoarseSegModel, fit, mean_iou
+from coarseseg_tf.data.coarse_mnist import make_coarse_mnist
+
+
+@pytest.fixture(scope="module")
+def small_split(digits):
+    return make_coarse_mnist(num_train=96, num_test=200, seed=3, digits=digits)
+
+
+def test_fit_beats_the_untrained_model(small_split):
+    train, test = small_split
+    untrained = CoarseSegModel(num_classes=2)
+    untrained.build()
+    before = mean_iou(test.masks, untrained.segment(test.images), 2)
+    result = fit(train.images, train.positive, train.negative, epochs=8, batch_size=16,
+                 validation_data=(test.images[:64], test.masks[:64]), verbose=0, seed=0)
+    after = mean_iou(test.masks, result.model.segment(test.images), 2)
+    assert after > before + 0.15, (before, after)
+    assert after > 0.6
+    assert result.history.history["val_mean_iou"][-1] > before
+    assert len(result.history.history["loss"]) == 8
+
+
+@pytest.mark.parametrize("method", coarseseg_tf.METHODS)
+def test_every_method_runs_and_reduces_its_loss(small_split, method):
+    train, _ = small_split
+    masks = train.masks if method == "supervised" else None
+    result = fit(train.images[:32], train.positive[:32], train.negative[:32], masks=masks,
+                 method=method, epochs=3, batch_size=16, verbose=0, warmup_epochs=0)
+    losses = result.history.history["loss"]
+    assert np.isfinite(losses).all()
+    assert losses[-1] < losses[0]
+
+
+def test_segment_and_confusion_matrices_shapes(small_split):
+    train, _ = small_split
+    model = CoarseSegModel(num_classes=2)
+    model.build()
+    masks = model.segment(train.images[:5])
+    assert masks.shape == (5, 28, 28) and masks.dtype == np.uint8
+    cms = model.confusion_matrices(train.images[:5])
+    assert cms["positive"].shape == (5, 28, 28, 2, 2)
+    np.testing.assert_allclose(cms["negative"].sum(axis=-2), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("size", [(28, 28), (13, 21), (31, 7)])
+def test_any_input_size(size):
+    model = CoarseSegModel(num_classes=3, input_channels=2, depth=3, width=4)
+    model.build()
+    p = keras.ops.convert_to_numpy(model(np.random.rand(2, *size, 2).astype("float32")))
+    assert p.shape == (2, *size, 3)
+    np.testing.assert_allclose(p.sum(-1), 1.0, atol=1e-5)
+
+
+def test_dataset_input_and_semi_supervised(small_split):
+    train, _ = small_split
+    masks = np.full_like(train.masks[:32], 255)
+    masks[:8] = train.masks[:8]  # a few images with true masks, the rest with drawings
+    ds = tf.data.Dataset.from_tensor_slices({"image": train.images[:32], "positive": train.positive[:32],
+                                             "mask": masks})
+    result = fit(ds, epochs=2, batch_size=8, verbose=0, method="cm")
+    assert result.history.history["mask_loss"][-1] > 0
+    assert result.history.history["negative_loss"][-1] == 0  # no negative drawings given
+
+
+def test_model_save_load_round_trip(tmp_path, small_split):
+    train, _ = small_split
+    model = fit(train.images[:16], train.positive[:16], train.negative[:16], epochs=1,
+                batch_size=8, verbose=0, cm_form="low_rank", cm_rank=1,
+                transition_matrix=[[0, 1], [1, 0]]).model
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert isinstance(loaded, CoarseSegModel)
+    assert loaded.get_config() == model.get_config()
+    np.testing.assert_allclose(loaded.predict(train.images[:4], verbose=0),
+                               model.predict(train.images[:4], verbose=0), atol=1e-6)
+    np.testing.assert_allclose(loaded.confusion_matrices(train.images[:4])["positive"],
+                               model.confusion_matrices(train.images[:4])["positive"], atol=1e-6)
+
+
+def test_distribution_strategy_scope(small_split):
+    train, _ = small_split
+    strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
+    result = fit(train.images[:16], train.positive[:16], epochs=1, batch_size=8, verbose=0,
+                 strategy=strategy, method="cm_positive_only")
+    assert result.model.distribute_strategy is strategy
+
+
+# ------------------------------------------------------------------ bad input
+def _arrays(n=4, h=8, w=8):
+    images = np.random.rand(n, h, w).astype("float32")
+    labels = np.random.randint(0, 2, (n, h, w))
+    return images, labels
+
+
+def test_error_sizes_differ():
+    images, labels = _arrays()
+    with pytest.raises(ValueError, match="sizes must match"):
+        fit(images, positive=labels[:, :7], epochs=1)
+
+
+def test_error_label_out_of_range_names_index():
+    images, labels = _arrays()
+    labels[2, 1, 1] = 7
+    with pytest.raises(ValueError, match=r"positive\[2\] holds label 7"):
+        fit(images, positive=labels, epochs=1)
+
+
+def test_error_nan_pixels_names_index():
+    images, labels = _arrays()
+    images[3, 0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"images\[3\] has NaN or inf"):
+        fit(images, positive=labels, epochs=1)
+
+
+def test_error_image_without_any_drawing():
+    images, labels = _arrays()
+    labels[1] = 255
+    with pytest.raises(ValueError, match="image 1 has no drawing at all"):
+        fit(images, positive=labels, epochs=1)
+
+
+def test_error_transition_with_nonzero_diagonal():
+    images, labels = _arrays()
+    with pytest.raises(ValueError, match="zero diagonal"):
+        fit(images, negative=labels, epochs=1, transition_matrix=[[0.5, 0.5], [0.5, 0.5]])
+
+
+def test_error_fewer_than_two_classes():
+    images, labels = _arrays()
+    with pytest.raises(ValueError, match="num_classes"):
+        fit(images, positive=labels, num_classes=1, epochs=1)
+
+
+def test_error_unknown_method():
+    images, labels = _arrays()
+    with pytest.raises(ValueError, match="method must be one of"):
+        fit(images, positive=labels, method="magic", epochs=1)
