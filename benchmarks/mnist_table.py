@@ -45,12 +45,17 @@ MAIN_ROWS = [
     ("partial_ce (consensus)", {"method": "partial_ce"}, "both"),
     ("naive (positive drawing as mask)", {"method": "naive"}, "both"),
 ]
-SWEEP_ROWS = [(f"cm λ={lam:g}", {"method": "cm", "trace_weight": lam}, "both")
+# the investigation, first seed only: the λ sweep of the paper's method (clean) and
+# variants combining the CM terms with the default's terms (both conditions)
+SWEEP_ROWS = [(f"cm λ={lam:g}", {"method": "cm", "trace_weight": lam}, "both", ("clean",))
               for lam in (1e-3, 1e-2, 0.1, 0.4, 1.0)] + [
-    ("cm_anchored, no warm-up", {"method": "cm_anchored", "warmup_epochs": 0}, "both"),
-    ("cm_anchored, no diagonal floor", {"method": "cm_anchored", "cm_diagonal_floor": 0.0}, "both"),
-    ("cm_anchored λ=0.1", {"method": "cm_anchored", "trace_weight": 0.1}, "both"),
-    ("cm_anchored λ=1", {"method": "cm_anchored", "trace_weight": 1.0}, "both"),
+    ("cm, diagonally dominant CMs (A = ½I + ½·softmax)", {"method": "cm", "cm_diagonal_floor": 0.5}, "both", None),
+    ("cm + agreement CE + smoothness (CMs steer p)",
+     {"method": "cm", "consensus_weight": 1.0, "smoothness_weight": 3.0}, "both", None),
+    ("cm_positive_only + smoothness, positive drawings only",
+     {"method": "cm_positive_only", "smoothness_weight": 3.0}, "positive", None),
+    (f"{DEFAULT_METHOD}, smoothness weight 1", {"method": DEFAULT_METHOD, "smoothness_weight": 1.0}, "both", None),
+    (f"{DEFAULT_METHOD}, edges on the image blurred by σ=1 px", {"method": DEFAULT_METHOD, "edge_blur": 1.0}, "both", None),
 ]
 
 
@@ -101,7 +106,8 @@ def main():
     started = time.time()
     jobs = [(c, s, row) for c in args.conditions for s in args.seeds for row in MAIN_ROWS]
     if args.sweep:
-        jobs += [(c, args.seeds[0], row) for c in args.conditions for row in SWEEP_ROWS]
+        jobs += [(c, args.seeds[0], row[:3]) for row in SWEEP_ROWS for c in args.conditions
+                 if row[3] is None or c in row[3]]
     cache = {}
     for i, (condition, seed, (label, options, drawings)) in enumerate(jobs, 1):
         key = (condition, seed)

@@ -32,7 +32,7 @@ def test_every_method_runs_and_reduces_its_loss(small_split, method):
     train, _ = small_split
     masks = train.masks if method == "supervised" else None
     result = fit(train.images[:32], train.positive[:32], train.negative[:32], masks=masks,
-                 method=method, epochs=3, batch_size=16, verbose=0, warmup_epochs=0)
+                 method=method, epochs=3, batch_size=16, verbose=0)
     losses = result.history.history["loss"]
     assert np.isfinite(losses).all()
     assert losses[-1] < losses[0]

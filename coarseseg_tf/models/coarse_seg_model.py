@@ -11,40 +11,25 @@ the others are trained on their drawings with the loss of ``method``.
 from __future__ import annotations
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
 from coarseseg_tf import losses
+from coarseseg_tf.label_fusion import consensus_labels
 from coarseseg_tf.metrics import IGNORE_LABEL, make_keras_mean_iou
 from coarseseg_tf.models.confusion import (ComplementaryTransition, ConfusionMatrixHead,
                                            apply_confusion)
 from coarseseg_tf.models.unet import build_unet_features
 
-#: every training objective, all in the same code path
-METHODS = ("cm", "cm_positive_only", "cm_anchored", "naive", "partial_ce", "supervised")
+#: every training objective, all in the same code path (see ``CoarseSegModel``)
+METHODS = ("consensus_crf", "cm", "cm_positive_only", "naive", "partial_ce", "supervised")
 #: methods with confusion-matrix heads
-CM_METHODS = ("cm", "cm_positive_only", "cm_anchored")
-DEFAULT_METHOD = "cm_anchored"
-
-
-def consensus_labels(positive, negative, num_classes):
-    """Labels where the drawings do not contradict each other, 255 elsewhere (B, H, W).
-
-    A positive label y is kept unless the negative drawing says "not y" there; a
-    negative label ȳ alone turns into background (class 0) when ȳ != 0, and for
-    L = 2 into the other class.
-    """
-    positive = ops.cast(positive, "int32")
-    negative = ops.cast(negative, "int32")
-    pos_drawn = positive != IGNORE_LABEL
-    neg_drawn = negative != IGNORE_LABEL
-    if num_classes == 2:
-        from_negative = 1 - negative
-    else:
-        from_negative = ops.where(negative != 0, 0, IGNORE_LABEL)
-    conflict = pos_drawn & neg_drawn & (positive == negative)
-    label = ops.where(pos_drawn, positive, ops.where(neg_drawn, from_negative, IGNORE_LABEL))
-    return ops.where(conflict, IGNORE_LABEL, label)
+CM_METHODS = ("cm", "cm_positive_only")
+#: the method that measured best in benchmarks/results/mnist_table.md
+DEFAULT_METHOD = "consensus_crf"
+#: weights of the consensus and smoothness terms each method uses unless told otherwise
+_METHOD_WEIGHTS = {"consensus_crf": (1.0, 3.0), "partial_ce": (1.0, 0.0)}
 
 
 def _annotated_images(labels):
@@ -59,24 +44,44 @@ class CoarseSegModel(keras.Model):
     ``model(images)`` returns class probabilities p (B, H, W, L); inference never
     uses the confusion matrices.
 
+    Methods (``method=``), all sharing the network and this train step:
+
+    - ``cm``: the paper. Per-pixel CMs A_o, A_c for the positive and the negative
+      drawing; −log(A_o·p)[ỹ] + λ·tr(A_o) and −log(M·A_c·p)[ȳ] + λ·tr(A_c).
+    - ``cm_positive_only``: ``cm`` with the negative drawing left out.
+    - ``consensus_crf`` (default, the best measured): cross-entropy on the pixels where
+      the drawings agree plus a contrast-sensitive smoothness prior (a relaxed CRF,
+      :func:`coarseseg_tf.losses.edge_aware_smoothness`) that settles the boundary on
+      image edges where the drawings contradict each other. The CM heads are fitted
+      to each drawing given the segmentation (detached: they show where and how the
+      drawings err, for ``confusion_matrices()`` and the figure, but do not steer p);
+      on our benchmark letting the CM terms steer p did not help (see the table).
+    - ``naive``: cross-entropy taking the positive drawing as the true mask (for
+      L = 2, an image with only a negative drawing uses its complement).
+    - ``partial_ce``: cross-entropy on the pixels where the drawings agree.
+    - ``supervised``: cross-entropy on true masks only.
+
     Args:
       num_classes: L >= 2.
       input_channels: C of the images.
       width, depth: U-Net width (channels at the top level) and number of poolings.
-      method: one of ``METHODS`` (see :mod:`coarseseg_tf.train.fit` for what each does).
+      method: one of ``METHODS``.
       trace_weight: λ of the trace penalty.
       cm_form, cm_rank: ``"full"`` or ``"low_rank"`` heads (rank r).
-      cm_diagonal_floor: d in A = d·I + (1 − d)·softmax(·); None picks the method's default.
+      cm_diagonal_floor: d in A = d·I + (1 − d)·softmax(·) (0: unconstrained).
       identity_logit: initial diagonal logit of the heads.
       transition_matrix: complementary transition M (L, L), None for uniform.
-      warmup_epochs: epochs trained on the consensus of the drawings before the
-        confusion-matrix losses take over (``cm_anchored`` only).
+      consensus_weight, smoothness_weight: weights of the agreement cross-entropy and
+        the smoothness prior, added to any method; None takes the method's own
+        (consensus_crf: 1 and 3, partial_ce: 1 and 0, others 0).
+      edge_scale, edge_blur: β of the smoothness prior in image intensity units, and
+        the Gaussian blur (pixels) applied before measuring edges.
     """
 
     def __init__(self, num_classes=2, input_channels=1, width=16, depth=2,
                  method=DEFAULT_METHOD, trace_weight=0.01, cm_form="full", cm_rank=2,
-                 cm_diagonal_floor=None, identity_logit=4.0, transition_matrix=None,
-                 warmup_epochs=5, consensus_weight=0.0, smoothness_weight=0.0, edge_scale=0.1,
+                 cm_diagonal_floor=0.0, identity_logit=4.0, transition_matrix=None,
+                 consensus_weight=None, smoothness_weight=None, edge_scale=0.1, edge_blur=0.0,
                  **kwargs):
         super().__init__(**kwargs)
         if num_classes < 2:
@@ -91,14 +96,12 @@ class CoarseSegModel(keras.Model):
         self.method = method
         self.trace_weight = float(trace_weight)
         self.cm_form, self.cm_rank = cm_form, int(cm_rank)
-        if cm_diagonal_floor is None:
-            cm_diagonal_floor = 0.5 if method == "cm_anchored" else 0.0
         self.cm_diagonal_floor = float(cm_diagonal_floor)
         self.identity_logit = float(identity_logit)
-        self.warmup_epochs = int(warmup_epochs)
-        self.consensus_weight = float(consensus_weight)
-        self.smoothness_weight = float(smoothness_weight)
-        self.edge_scale = float(edge_scale)
+        default_consensus, default_smoothness = _METHOD_WEIGHTS.get(method, (0.0, 0.0))
+        self.consensus_weight = float(default_consensus if consensus_weight is None else consensus_weight)
+        self.smoothness_weight = float(default_smoothness if smoothness_weight is None else smoothness_weight)
+        self.edge_scale, self.edge_blur = float(edge_scale), float(edge_blur)
         self.trunk = build_unet_features(input_channels, width, depth)
         self.seg_head = layers.Conv2D(num_classes, 1, name="segmentation_logits")
         self.cm_heads = {
@@ -107,9 +110,6 @@ class CoarseSegModel(keras.Model):
             for kind in ("positive", "negative")}
         self.transition = ComplementaryTransition(num_classes, transition_matrix,
                                                   name="complementary_transition")
-        # a variable, not a Python flag, so the compiled train step sees the switch
-        self.cm_active = tf.Variable(method in ("cm", "cm_positive_only") or warmup_epochs == 0,
-                                     trainable=False, dtype=tf.bool, name="cm_active")
         self._trackers = {name: keras.metrics.Mean(name=name) for name in
                           ("loss", "positive_loss", "negative_loss", "trace", "mask_loss",
                            "consensus_loss", "smoothness")}
@@ -127,10 +127,18 @@ class CoarseSegModel(keras.Model):
     def call(self, images, training=False):
         return ops.softmax(self.seg_head(self.trunk(images, training=training)), axis=-1)
 
-    def _forward(self, images, training):
+    def _forward(self, images, training, detach_cms=False, with_cms=True):
+        """logits (B, H, W, L), p (B, H, W, L) and CMs (B, H, W, L, L) per drawing kind.
+
+        ``detach_cms`` reads the CMs off frozen features: their losses then train the
+        heads alone and never reach the segmentation network.
+        """
         features = self.trunk(images, training=training)
         logits = self.seg_head(features)
-        cms = {kind: head(features) for kind, head in self.cm_heads.items()}
+        if not with_cms:
+            return logits, ops.softmax(logits, axis=-1), {}
+        cm_input = ops.stop_gradient(features) if detach_cms else features
+        cms = {kind: head(cm_input) for kind, head in self.cm_heads.items()}
         return logits, ops.softmax(logits, axis=-1), cms
 
     def confusion_matrices(self, images, batch_size=32):
@@ -141,7 +149,6 @@ class CoarseSegModel(keras.Model):
             _, _, cms = self._forward(images[start: start + batch_size], training=False)
             for kind in out:
                 out[kind].append(ops.convert_to_numpy(cms[kind]))
-        import numpy as np
         return {kind: np.concatenate(parts) for kind, parts in out.items()}
 
     def segment(self, images, batch_size=64):
@@ -162,7 +169,10 @@ class CoarseSegModel(keras.Model):
         positive = ops.where(has_mask > 0, IGNORE_LABEL, ops.cast(batch.get("positive", none), "int32"))
         negative = ops.where(has_mask > 0, IGNORE_LABEL, ops.cast(batch.get("negative", none), "int32"))
 
-        logits, p, cms = self._forward(images, training)
+        # consensus_crf fits the CM heads for inspection only (detached, see _forward)
+        detached = self.method == "consensus_crf"
+        logits, p, cms = self._forward(images, training, detach_cms=detached,
+                                       with_cms=detached or self.method in CM_METHODS)
         zero = ops.zeros(())
         terms = {"positive_loss": zero, "negative_loss": zero, "trace": zero,
                  "mask_loss": losses.masked_cross_entropy(logits, mask),
@@ -173,21 +183,14 @@ class CoarseSegModel(keras.Model):
             fallback = ops.where(negative == IGNORE_LABEL, IGNORE_LABEL, fallback)
             label = ops.where(_annotated_images(positive)[:, None, None] > 0, positive, fallback)
             terms["positive_loss"] = losses.masked_cross_entropy(logits, label)
-        elif method == "partial_ce":
-            terms["positive_loss"] = losses.masked_cross_entropy(
-                logits, consensus_labels(positive, negative, L))
-        elif method in CM_METHODS:
-            cm_terms = self._cm_terms(p, cms, positive, negative, method != "cm_positive_only")
-            if method == "cm_anchored":
-                warm = losses.masked_cross_entropy(logits, consensus_labels(positive, negative, L))
-                cm_terms = {k: ops.where(self.cm_active, v, warm if k == "positive_loss" else zero)
-                            for k, v in cm_terms.items()}
-            terms.update(cm_terms)
+        elif cms:
+            p_seen = ops.stop_gradient(p) if detached else p
+            terms.update(self._cm_terms(p_seen, cms, positive, negative, method != "cm_positive_only"))
         if self.consensus_weight:
             terms["consensus_loss"] = losses.masked_cross_entropy(
                 logits, consensus_labels(positive, negative, L))
         if self.smoothness_weight:
-            terms["smoothness"] = losses.edge_aware_smoothness(p, images, self.edge_scale)
+            terms["smoothness"] = losses.edge_aware_smoothness(p, images, self.edge_scale, self.edge_blur)
         terms["loss"] = (terms["positive_loss"] + terms["negative_loss"]
                          + self.trace_weight * terms["trace"] + terms["mask_loss"]
                          + self.consensus_weight * terms["consensus_loss"]
@@ -213,7 +216,7 @@ class CoarseSegModel(keras.Model):
             terms = self.compute_losses(batch, training=True)
         variables = self.trainable_variables
         gradients = tape.gradient(terms["loss"], variables)
-        # heads a method does not use (the CMs of the baselines) get no gradient
+        # naive, partial_ce and supervised never use the CM heads: no gradient there
         used = [(g, v) for g, v in zip(gradients, variables) if g is not None]
         self.optimizer.apply([g for g, _ in used], [v for _, v in used])
         for name, tracker in self._trackers.items():
@@ -236,6 +239,7 @@ class CoarseSegModel(keras.Model):
                 "cm_rank": self.cm_rank, "cm_diagonal_floor": self.cm_diagonal_floor,
                 "identity_logit": self.identity_logit,
                 "transition_matrix": self.transition.get_config()["matrix"],
-                "warmup_epochs": self.warmup_epochs, "consensus_weight": self.consensus_weight,
+                "consensus_weight": self.consensus_weight,
                 "smoothness_weight": self.smoothness_weight, "edge_scale": self.edge_scale,
+                "edge_blur": self.edge_blur,
                 "name": self.name}

@@ -78,7 +78,9 @@ class ConfusionMatrixHead(layers.Layer):
         else:
             u = ops.reshape(raw[..., : L * self.rank], (*lead, L, self.rank))
             v = ops.reshape(raw[..., L * self.rank:], (*lead, self.rank, L))
-            logits = ops.matmul(u, v) + self.diagonal_scale * ops.eye(L)
+            # U·V as a broadcast sum over r (tiny per-pixel matmuls are slow on CPU)
+            logits = ops.sum(u[..., :, :, None] * v[..., None, :, :], axis=-2) \
+                + self.diagonal_scale * ops.eye(L)
         cm = ops.softmax(logits, axis=-2)
         if self.diagonal_floor > 0:
             cm = self.diagonal_floor * ops.eye(L) + (1.0 - self.diagonal_floor) * cm
@@ -94,8 +96,12 @@ class ConfusionMatrixHead(layers.Layer):
 
 
 def apply_confusion(cm, probabilities):
-    """q = A·p per pixel: (B, H, W, L, L) × (B, H, W, L) -> (B, H, W, L)."""
-    return ops.einsum("...ij,...j->...i", cm, probabilities)
+    """q = A·p per pixel: (B, H, W, L, L) × (B, H, W, L) -> (B, H, W, L).
+
+    Written as a broadcast product and a sum: einsum lowers to one tiny matmul per
+    pixel, which on CPU costs more than the whole U-Net at MNIST size.
+    """
+    return ops.sum(cm * probabilities[..., None, :], axis=-1)
 
 
 def validate_transition_matrix(matrix, num_classes: int) -> np.ndarray:

@@ -1,15 +1,6 @@
 """``fit()``: train a CoarseSegModel from arrays or a tf.data.Dataset in one call.
 
-Methods (``method=``), all in the same code path:
-  cm_anchored       (default) the CM method made identifiable: the segmentation net is
-                    warm-started on the consensus of the two drawings, then trained
-                    jointly with diagonally dominant CMs (A = ½I + ½·softmax).
-  cm                the paper's formulation: unconstrained CMs for the positive and the
-                    negative drawing, trace-regularised, complementary loss for negatives.
-  cm_positive_only  ``cm`` with the negative drawing left out.
-  naive             cross-entropy taking the positive drawing as the true mask.
-  partial_ce        cross-entropy on pixels where the drawings agree.
-  supervised        cross-entropy on true masks (the upper bound).
+The methods are described in :class:`~coarseseg_tf.models.CoarseSegModel`.
 """
 from __future__ import annotations
 
@@ -33,17 +24,6 @@ class FitResult:
 
     model: CoarseSegModel
     history: keras.callbacks.History
-
-
-class ConfusionWarmup(keras.callbacks.Callback):
-    """Switches the CM losses on after ``epochs`` epochs of consensus training."""
-
-    def __init__(self, epochs: int):
-        super().__init__()
-        self.epochs = epochs
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.model.cm_active.assign(epoch >= self.epochs)
 
 
 def arrays_to_dataset(images, positive=None, negative=None, masks=None, num_classes=2,
@@ -126,11 +106,8 @@ def fit(images=None, positive=None, negative=None, masks=None, num_classes=2, *,
                                trace_weight=trace_weight, **model_options)
         model.build()
         model.compile(optimizer=keras.optimizers.Adam(learning_rate))
-    all_callbacks = list(callbacks or [])
-    if method == "cm_anchored" and model.warmup_epochs > 0:
-        all_callbacks.append(ConfusionWarmup(model.warmup_epochs))
     history = model.fit(dataset, epochs=epochs, validation_data=val,
-                        callbacks=all_callbacks, verbose=verbose)
+                        callbacks=list(callbacks or []), verbose=verbose)
     # the custom train step logs tensors; History users expect plain numbers
     history.history = {k: [float(v) for v in values] for k, values in history.history.items()}
     return FitResult(model=model, history=history)

@@ -1,0 +1,46 @@
+import numpy as np
+import pytest
+
+from coarseseg_tf import losses
+from coarseseg_tf.label_fusion import consensus_labels
+
+
+def _band_example():
+    """A 1-D-like object: true columns 4..7; positive drawing over-reaches to 3..8,
+    negative drawing ("not object") over-reaches into 5..6 from both sides."""
+    truth = np.zeros((1, 6, 12), np.int32)
+    truth[..., 4:8] = 1
+    positive = np.zeros_like(truth)
+    positive[..., 3:9] = 1
+    negative = np.ones_like(truth)  # ȳ = 1: "not the object"
+    negative[..., 5:7] = 0          # not drawn: "not background"
+    return truth, positive, negative
+
+
+def test_consensus_ignores_contradictions():
+    truth, positive, negative = _band_example()
+    c = np.asarray(consensus_labels(positive, negative, 2))
+    np.testing.assert_array_equal(c[0, 0], [0, 0, 0, 255, 255, 1, 1, 255, 255, 0, 0, 0])
+
+
+def test_lone_drawings_and_multiclass():
+    positive = np.full((1, 2, 3), 255)
+    positive[0, 0, 0] = 2
+    negative = np.full((1, 2, 3), 255)
+    negative[0, 1, 1] = 2  # "not class 2": background for L > 2
+    negative[0, 0, 0] = 2  # contradicts the positive label
+    c = np.asarray(consensus_labels(positive, negative, 3))
+    assert c[0, 0, 0] == 255 and c[0, 1, 1] == 0 and c[0, 1, 2] == 255
+
+
+def test_edge_aware_smoothness_prefers_boundaries_on_edges():
+    image = np.zeros((1, 8, 8, 1), np.float32)
+    image[:, :, 4:] = 1.0
+    on_edge = np.zeros((1, 8, 8, 2), np.float32)
+    on_edge[..., 0] = image[..., 0] < 0.5
+    on_edge[..., 1] = 1 - on_edge[..., 0]
+    off_edge = np.roll(on_edge, 2, axis=2)
+    a = float(losses.edge_aware_smoothness(on_edge, image))
+    b = float(losses.edge_aware_smoothness(off_edge, image))
+    assert a < b
+    assert float(losses.edge_aware_smoothness(np.full((1, 8, 8, 2), 0.5, np.float32), image)) == pytest.approx(0.0)
