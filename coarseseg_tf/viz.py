@@ -24,6 +24,13 @@ def confusion_colours(cm: np.ndarray, p: np.ndarray) -> np.ndarray:
     return np.clip(rgb, 0.0, 1.0)
 
 
+def drawing_overlay(image, drawn, colour):
+    """Grey image (H, W) with the drawn pixels (H, W) bool tinted by ``colour``."""
+    rgb = np.repeat(np.clip(image, 0, 1)[..., None], 3, axis=-1) * 0.6
+    rgb[drawn] = 0.35 * rgb[drawn] + 0.65 * np.array(colour)
+    return rgb
+
+
 def _label_image(labels, num_classes):
     shown = np.ma.masked_equal(labels.astype(np.int32), 255)
     return dict(X=shown, cmap="viridis", vmin=0, vmax=max(num_classes - 1, 1), interpolation="nearest")
@@ -69,6 +76,12 @@ def save_figure(model, path, images, positive=None, negative=None, masks=None, m
             data = columns[title][row]
             if title == "image":
                 ax.imshow(data, cmap="gray")
+            elif title in ("positive drawing", "negative drawing") and num_classes == 2:
+                # binary maps: show where each drawing marks "object" / "not object"
+                # (label 1 in both) over the image, rather than raw label values
+                grey = columns["image"][row] if columns["image"].ndim == 3 else columns["image"][row].mean(-1)
+                colour = (0.1, 0.9, 0.2) if title.startswith("positive") else (1.0, 0.25, 0.2)
+                ax.imshow(drawing_overlay(grey, data == 1, colour), interpolation="nearest")
             elif title.startswith("CM "):
                 ax.imshow(data, interpolation="nearest")
             else:
@@ -76,8 +89,9 @@ def save_figure(model, path, images, positive=None, negative=None, masks=None, m
             ax.set_xticks([])
             ax.set_yticks([])
         axes[0, col].set_title(title, fontsize=8)
-    fig.text(0.5, 0.005, "CM maps: TP green, FN blue, FP red, TN black (joint p(drawn, true)); "
-             "negative drawings show the complementary label", ha="center", fontsize=7)
+    fig.text(0.5, 0.005, "drawings: positive (on the object) green, negative (not the object) red; "
+             "CM maps: joint p(drawn, true) as TP green, FN blue, FP red, TN black",
+             ha="center", fontsize=7)
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)

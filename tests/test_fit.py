@@ -143,3 +143,28 @@ def test_error_unknown_method():
     images, labels = _arrays()
     with pytest.raises(ValueError, match="method must be one of"):
         fit(images, positive=labels, method="magic", epochs=1)
+
+
+def _cm_loss_gradients(method, split):
+    train, _ = split
+    model = CoarseSegModel(method=method)
+    model.build()
+    batch = {"image": tf.constant(train.images[:4]), "positive": tf.constant(train.positive[:4], tf.int32),
+             "negative": tf.constant(train.negative[:4], tf.int32)}
+    with tf.GradientTape() as tape:
+        terms = model.compute_losses(batch)
+        cm_loss = terms["positive_loss"] + terms["negative_loss"]
+    trunk = model.trunk.trainable_variables
+    heads = model.cm_heads["positive"].trainable_variables
+    return tape.gradient(cm_loss, trunk + heads), len(trunk)
+
+
+def test_default_fits_cm_heads_without_steering_the_segmentation(small_split):
+    gradients, n_trunk = _cm_loss_gradients("consensus_crf", small_split)
+    assert all(g is None for g in gradients[:n_trunk])
+    assert any(g is not None and float(tf.reduce_sum(tf.abs(g))) > 0 for g in gradients[n_trunk:])
+
+
+def test_paper_method_trains_both_networks_jointly(small_split):
+    gradients, n_trunk = _cm_loss_gradients("cm", small_split)
+    assert all(g is not None for g in gradients)
