@@ -22,6 +22,7 @@ def test_missing_data_file_is_a_clear_error(tmp_path):
         main(["train", "--data", str(tmp_path / "nope.npz"), "-o", str(tmp_path / "m.keras")])
 
 
+@pytest.mark.slow
 def test_synthesize_train_evaluate_predict_visualize(tmp_path, capsys):
     data, test, model = tmp_path / "train.npz", tmp_path / "test.npz", tmp_path / "model.keras"
     main(["synthesize", "--num-train", "48", "--num-test", "32", "-o", str(data),
