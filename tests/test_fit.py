@@ -44,6 +44,7 @@ def test_segment_and_confusion_matrices_shapes(small_split):
     model.build()
     masks = model.segment(train.images[:5])
     assert masks.shape == (5, 28, 28) and masks.dtype == np.uint8
+    np.testing.assert_array_equal(model.segment(train.images[:5, ..., 0]), masks)  # (N, H, W) works too
     cms = model.confusion_matrices(train.images[:5])
     assert cms["positive"].shape == (5, 28, 28, 2, 2)
     np.testing.assert_allclose(cms["negative"].sum(axis=-2), 1.0, atol=1e-5)
@@ -137,6 +138,15 @@ def test_error_fewer_than_two_classes():
     images, labels = _arrays()
     with pytest.raises(ValueError, match="num_classes"):
         fit(images, positive=labels, num_classes=1, epochs=1)
+
+
+def test_error_nan_at_inference():
+    model = CoarseSegModel()
+    model.build()
+    images = np.zeros((3, 8, 8), "float32")
+    images[2, 1, 1] = np.inf
+    with pytest.raises(ValueError, match=r"images\[2\] has NaN or inf"):
+        model.segment(images)
 
 
 def test_error_unknown_method():

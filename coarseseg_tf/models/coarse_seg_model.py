@@ -16,6 +16,7 @@ import tensorflow as tf
 from keras import layers, ops
 
 from coarseseg_tf import losses
+from coarseseg_tf.data.validation import as_image_batch
 from coarseseg_tf.label_fusion import consensus_labels
 from coarseseg_tf.metrics import IGNORE_LABEL, make_keras_mean_iou
 from coarseseg_tf.models.confusion import (ComplementaryTransition, ConfusionMatrixHead,
@@ -142,8 +143,11 @@ class CoarseSegModel(keras.Model):
         return logits, ops.softmax(logits, axis=-1), cms
 
     def confusion_matrices(self, images, batch_size=32):
-        """Per-pixel CMs as numpy: {"positive": (N, H, W, L, L), "negative": (...)}."""
-        images = ops.convert_to_tensor(images, "float32")
+        """Per-pixel CMs as numpy: {"positive": (N, H, W, L, L), "negative": (...)}.
+
+        images: (N, H, W) or (N, H, W, C).
+        """
+        images = ops.convert_to_tensor(as_image_batch(images))
         out = {"positive": [], "negative": []}
         for start in range(0, int(images.shape[0]), batch_size):
             _, _, cms = self._forward(images[start: start + batch_size], training=False)
@@ -152,9 +156,8 @@ class CoarseSegModel(keras.Model):
         return {kind: np.concatenate(parts) for kind, parts in out.items()}
 
     def segment(self, images, batch_size=64):
-        """Integer masks (N, H, W) uint8 by argmax of p."""
-        probabilities = self.predict(ops.convert_to_tensor(images, "float32"),
-                                     batch_size=batch_size, verbose=0)
+        """Integer masks (N, H, W) uint8 by argmax of p; images (N, H, W) or (N, H, W, C)."""
+        probabilities = self.predict(as_image_batch(images), batch_size=batch_size, verbose=0)
         return probabilities.argmax(axis=-1).astype("uint8")
 
     # ------------------------------------------------------------------ losses
