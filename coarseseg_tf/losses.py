@@ -57,13 +57,12 @@ def complementary_nll(q, complementary_labels, transition=None):
     return _masked_mean(-ops.log(ops.clip(picked, EPSILON, 1.0)), weights)
 
 
-def trace_penalty(cm, image_weights=None):
-    """Mean over pixels of tr(A), A (B, H, W, L, L); ``image_weights`` (B,) picks images.
+def trace_penalty(traces, image_weights=None):
+    """Mean over pixels of tr(A); ``traces`` (B, H, W) per pixel, ``image_weights`` (B,).
 
     Only images that carry the drawing (weight 1) count, so a CM is not pulled away
     from the identity on images where nothing constrains it.
     """
-    traces = ops.sum(cm * ops.eye(ops.shape(cm)[-1], dtype=cm.dtype), axis=(-2, -1))  # (B, H, W)
     if image_weights is None:
         return ops.mean(traces)
     per_image = ops.mean(traces, axis=(1, 2))

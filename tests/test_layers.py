@@ -28,8 +28,11 @@ def test_cm_columns_sum_to_one(rng, form, floor):
 @pytest.mark.parametrize("form", ["full", "low_rank"])
 def test_cm_starts_near_identity(rng, form):
     cm = keras.ops.convert_to_numpy(ConfusionMatrixHead(2, form=form, identity_logit=4.0)(_features(rng)))
-    expected = np.exp(4) / (np.exp(4) + 1)
-    np.testing.assert_allclose(np.diagonal(cm, axis1=-2, axis2=-1), expected, atol=1e-2)
+    diagonal = np.diagonal(cm, axis1=-2, axis2=-1)
+    if form == "full":
+        np.testing.assert_allclose(diagonal, np.exp(4) / (np.exp(4) + 1), atol=1e-2)
+    else:  # factors start at softplus(−4)
+        assert (diagonal > 0.99).all()
 
 
 def test_apply_confusion_matches_numpy(rng):
@@ -81,11 +84,26 @@ def test_bad_transition_matrix(matrix, message):
 
 
 def test_trace_penalty_matches_numpy(rng):
-    a = rng.random((3, 4, 4, 2, 2)).astype("float32")
+    traces = np.trace(rng.random((3, 4, 4, 2, 2)), axis1=-2, axis2=-1).astype("float32")
     weights = np.array([1, 0, 1], "float32")
-    expected = np.trace(a, axis1=-2, axis2=-1)[[0, 2]].mean()
-    assert float(losses.trace_penalty(a, weights)) == pytest.approx(expected, rel=1e-5)
-    assert float(losses.trace_penalty(a)) == pytest.approx(np.trace(a, axis1=-2, axis2=-1).mean(), rel=1e-5)
+    assert float(losses.trace_penalty(traces, weights)) == pytest.approx(traces[[0, 2]].mean(), rel=1e-5)
+    assert float(losses.trace_penalty(traces)) == pytest.approx(traces.mean(), rel=1e-5)
+
+
+@pytest.mark.parametrize("form, floor", [("full", 0.0), ("low_rank", 0.0), ("low_rank", 0.3)])
+def test_noisy_prediction_equals_the_materialised_product(rng, form, floor):
+    L = 19
+    head = ConfusionMatrixHead(L, form=form, rank=3, diagonal_floor=floor)
+    features = _features(rng, (2, 3, 4, 8))
+    head(features)
+    # move off the initial near-identity so the check is not trivial
+    head.set_weights([w + rng.normal(0, 0.5, w.shape).astype("float32") for w in head.get_weights()])
+    cm = keras.ops.convert_to_numpy(head(features))
+    np.testing.assert_allclose(cm.sum(axis=-2), 1.0, atol=1e-5)
+    p = rng.dirichlet(np.ones(L), size=(2, 3, 4)).astype("float32")
+    q, traces = (keras.ops.convert_to_numpy(t) for t in head.noisy_prediction(features, p))
+    np.testing.assert_allclose(q, np.einsum("...ij,...j->...i", cm, p), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(traces, np.trace(cm, axis1=-2, axis2=-1), rtol=1e-4)
 
 
 def test_coarse_nll_averages_over_annotated_pixels_only():

@@ -19,8 +19,7 @@ from coarseseg_tf import losses
 from coarseseg_tf.data.validation import as_image_batch
 from coarseseg_tf.label_fusion import consensus_labels
 from coarseseg_tf.metrics import IGNORE_LABEL, make_keras_mean_iou
-from coarseseg_tf.models.confusion import (ComplementaryTransition, ConfusionMatrixHead,
-                                           apply_confusion)
+from coarseseg_tf.models.confusion import ComplementaryTransition, ConfusionMatrixHead
 from coarseseg_tf.models.unet import build_unet_features
 
 #: every training objective, all in the same code path (see ``CoarseSegModel``)
@@ -128,19 +127,11 @@ class CoarseSegModel(keras.Model):
     def call(self, images, training=False):
         return ops.softmax(self.seg_head(self.trunk(images, training=training)), axis=-1)
 
-    def _forward(self, images, training, detach_cms=False, with_cms=True):
-        """logits (B, H, W, L), p (B, H, W, L) and CMs (B, H, W, L, L) per drawing kind.
-
-        ``detach_cms`` reads the CMs off frozen features: their losses then train the
-        heads alone and never reach the segmentation network.
-        """
+    def _forward(self, images, training):
+        """Decoder features (B, H, W, width), logits and p (B, H, W, L)."""
         features = self.trunk(images, training=training)
         logits = self.seg_head(features)
-        if not with_cms:
-            return logits, ops.softmax(logits, axis=-1), {}
-        cm_input = ops.stop_gradient(features) if detach_cms else features
-        cms = {kind: head(cm_input) for kind, head in self.cm_heads.items()}
-        return logits, ops.softmax(logits, axis=-1), cms
+        return features, logits, ops.softmax(logits, axis=-1)
 
     def confusion_matrices(self, images, batch_size=32):
         """Per-pixel CMs as numpy: {"positive": (N, H, W, L, L), "negative": (...)}.
@@ -150,9 +141,9 @@ class CoarseSegModel(keras.Model):
         images = ops.convert_to_tensor(as_image_batch(images))
         out = {"positive": [], "negative": []}
         for start in range(0, int(images.shape[0]), batch_size):
-            _, _, cms = self._forward(images[start: start + batch_size], training=False)
-            for kind in out:
-                out[kind].append(ops.convert_to_numpy(cms[kind]))
+            features, _, _ = self._forward(images[start: start + batch_size], training=False)
+            for kind, parts in out.items():
+                parts.append(ops.convert_to_numpy(self.cm_heads[kind](features)))
         return {kind: np.concatenate(parts) for kind, parts in out.items()}
 
     def segment(self, images, batch_size=64):
@@ -172,10 +163,7 @@ class CoarseSegModel(keras.Model):
         positive = ops.where(has_mask > 0, IGNORE_LABEL, ops.cast(batch.get("positive", none), "int32"))
         negative = ops.where(has_mask > 0, IGNORE_LABEL, ops.cast(batch.get("negative", none), "int32"))
 
-        # consensus_crf fits the CM heads for inspection only (detached, see _forward)
-        detached = self.method == "consensus_crf"
-        logits, p, cms = self._forward(images, training, detach_cms=detached,
-                                       with_cms=detached or self.method in CM_METHODS)
+        features, logits, p = self._forward(images, training)
         zero = ops.zeros(())
         terms = {"positive_loss": zero, "negative_loss": zero, "trace": zero,
                  "mask_loss": losses.masked_cross_entropy(logits, mask),
@@ -186,9 +174,13 @@ class CoarseSegModel(keras.Model):
             fallback = ops.where(negative == IGNORE_LABEL, IGNORE_LABEL, fallback)
             label = ops.where(_annotated_images(positive)[:, None, None] > 0, positive, fallback)
             terms["positive_loss"] = losses.masked_cross_entropy(logits, label)
-        elif cms:
-            p_seen = ops.stop_gradient(p) if detached else p
-            terms.update(self._cm_terms(p_seen, cms, positive, negative, method != "cm_positive_only"))
+        elif method in CM_METHODS:
+            terms.update(self._cm_terms(features, p, positive, negative, method != "cm_positive_only"))
+        elif method == "consensus_crf":
+            # the CM heads learn each drawing's confusion given the segmentation, for
+            # inspection; stop_gradient keeps their losses from steering θ
+            terms.update(self._cm_terms(ops.stop_gradient(features), ops.stop_gradient(p),
+                                        positive, negative, True))
         if self.consensus_weight:
             terms["consensus_loss"] = losses.masked_cross_entropy(
                 logits, consensus_labels(positive, negative, L))
@@ -200,17 +192,18 @@ class CoarseSegModel(keras.Model):
                          + self.smoothness_weight * terms["smoothness"])
         return terms
 
-    def _cm_terms(self, p, cms, positive, negative, use_negative):
-        q_pos = apply_confusion(cms["positive"], p)
-        has_pos = _annotated_images(positive)
-        terms = {"positive_loss": losses.coarse_nll(q_pos, positive),
-                 "trace": losses.trace_penalty(cms["positive"], has_pos),
-                 "negative_loss": ops.zeros(())}
-        if use_negative:
-            q_neg = apply_confusion(cms["negative"], p)
-            terms["negative_loss"] = losses.complementary_nll(q_neg, negative, self.transition)
-            terms["trace"] = terms["trace"] + losses.trace_penalty(
-                cms["negative"], _annotated_images(negative))
+    def _cm_terms(self, features, p, positive, negative, use_negative):
+        """Coarse NLL of the positive drawing, complementary NLL of the negative one, traces."""
+        zero = ops.zeros(())
+        terms = {"positive_loss": zero, "negative_loss": zero, "trace": zero}
+        kinds = [("positive", positive)] + ([("negative", negative)] if use_negative else [])
+        for kind, labels in kinds:
+            q, traces = self.cm_heads[kind].noisy_prediction(features, p)
+            if kind == "positive":
+                terms["positive_loss"] = losses.coarse_nll(q, labels)
+            else:
+                terms["negative_loss"] = losses.complementary_nll(q, labels, self.transition)
+            terms["trace"] = terms["trace"] + losses.trace_penalty(traces, _annotated_images(labels))
         return terms
 
     # ------------------------------------------------------------------ Keras hooks

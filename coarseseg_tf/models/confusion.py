@@ -19,18 +19,20 @@ CM_FORMS = ("full", "low_rank")
 class ConfusionMatrixHead(layers.Layer):
     """Decoder features (B, H, W, F) -> per-pixel confusion matrices (B, H, W, L, L).
 
-    ``form="full"`` predicts all L² logits with a 1×1 convolution. ``form="low_rank"``
-    predicts U (L×r) and V (r×L) per pixel (2·L·r channels instead of L²) and uses
-    logits U·V + s·I, so L = 19 stays cheap. Either way the columns are normalised with
-    a softmax over axis −2.
+    ``form="full"`` predicts all L² logits with a 1×1 convolution and normalises each
+    column with a softmax over axis −2. It starts near the identity: a zero kernel and
+    a diagonal logit ``identity_logit`` (diagonal e^s / (e^s + L − 1)). Without this the
+    trace term drags the matrices off the identity before the segmentation network
+    has learnt anything, and the two networks never separate.
 
-    The head starts near the identity: a zero kernel and a diagonal logit
-    ``identity_logit`` (the diagonal starts at e^s / (e^s + L − 1)). Without this the
-    trace term drags the matrices away from the identity before the segmentation
-    network has learnt anything, and the two networks never separate.
+    ``form="low_rank"`` predicts non-negative factors U (L×r), V (r×L) per pixel
+    (2·L·r channels instead of L²) and A = (U·V + s·I) / column sums, s > 0 learnt.
+    Its point is that :meth:`noisy_prediction` computes q = A·p and tr(A) from the
+    factors in O(L·r) per pixel, never forming the L×L matrix, so L = 19 trains at
+    256×512. The factors start at softplus(−identity_logit), so A starts near I.
 
-    ``diagonal_floor`` d mixes in a fixed identity, A = d·I + (1 − d)·softmax(·), so
-    every diagonal entry is at least d; d > 0.5 makes A diagonally dominant for any L.
+    ``diagonal_floor`` d mixes in a fixed identity, A = d·I + (1 − d)·A', so every
+    diagonal entry is at least d; d > 0.5 makes A diagonally dominant for any L.
     d = 0 is the paper's unconstrained head.
     """
 
@@ -60,31 +62,53 @@ class ConfusionMatrixHead(layers.Layer):
             self.project = layers.Conv2D(
                 2 * L * self.rank, 1,
                 kernel_initializer=keras.initializers.RandomNormal(stddev=1e-3),
-                bias_initializer="zeros", name="cm_factors")
+                bias_initializer=keras.initializers.Constant(-self.identity_logit), name="cm_factors")
 
     def build(self, input_shape):
         self.project.build(input_shape)
         if self.form == "low_rank":
-            self.diagonal_scale = self.add_weight(
-                shape=(), name="diagonal_scale",
-                initializer=keras.initializers.Constant(self.identity_logit))
+            # softplus(0.5413) = 1: the identity part starts with weight 1
+            self.identity_weight = self.add_weight(
+                shape=(), name="identity_weight", initializer=keras.initializers.Constant(0.5413))
+
+    def _factors(self, features):
+        """Low rank: U (B, H, W, L, r), V (B, H, W, r, L), s > 0, column sums Z (B, H, W, L)."""
+        L, r = self.num_classes, self.rank
+        raw = ops.softplus(self.project(features))
+        lead = ops.shape(raw)[:-1]
+        u = ops.reshape(raw[..., : L * r], (*lead, L, r))
+        v = ops.reshape(raw[..., L * r:], (*lead, r, L))
+        s = ops.softplus(self.identity_weight)
+        z = ops.sum(ops.sum(u, axis=-2)[..., :, None] * v, axis=-2) + s  # Σ_i (U·V)_ij + s
+        return u, v, s, z
+
+    def _floor(self, value, identity_value):
+        d = self.diagonal_floor
+        return value if d == 0 else d * identity_value + (1.0 - d) * value
 
     def call(self, features):
         L = self.num_classes
-        raw = self.project(features)
-        lead = ops.shape(raw)[:-1]
         if self.form == "full":
-            logits = ops.reshape(raw, (*lead, L, L))
-        else:
-            u = ops.reshape(raw[..., : L * self.rank], (*lead, L, self.rank))
-            v = ops.reshape(raw[..., L * self.rank:], (*lead, self.rank, L))
-            # U·V as a broadcast sum over r (tiny per-pixel matmuls are slow on CPU)
-            logits = ops.sum(u[..., :, :, None] * v[..., None, :, :], axis=-2) \
-                + self.diagonal_scale * ops.eye(L)
-        cm = ops.softmax(logits, axis=-2)
-        if self.diagonal_floor > 0:
-            cm = self.diagonal_floor * ops.eye(L) + (1.0 - self.diagonal_floor) * cm
-        return cm
+            raw = self.project(features)
+            cm = ops.softmax(ops.reshape(raw, (*ops.shape(raw)[:-1], L, L)), axis=-2)
+        else:  # materialised for inspection only; training goes through noisy_prediction
+            u, v, s, z = self._factors(features)
+            product = ops.sum(u[..., :, :, None] * v[..., None, :, :], axis=-2)  # (…, L, L)
+            cm = (product + s * ops.eye(L)) / z[..., None, :]
+        return self._floor(cm, ops.eye(L))
+
+    def noisy_prediction(self, features, probabilities):
+        """q = A·p (B, H, W, L) and tr(A) (B, H, W) for the CMs of ``features``."""
+        L = self.num_classes
+        if self.form == "full":
+            cm = self.call(features)
+            return apply_confusion(cm, probabilities), ops.sum(cm * ops.eye(L), axis=(-2, -1))
+        u, v, s, z = self._factors(features)
+        scaled = probabilities / z                                    # p_j / Z_j
+        q = ops.sum(u * ops.sum(v * scaled[..., None, :], axis=-1)[..., None, :], axis=-1) + s * scaled
+        diagonal = ops.sum(u * ops.swapaxes(v, -1, -2), axis=-1)       # (U·V)_jj
+        trace = ops.sum((diagonal + s) / z, axis=-1)
+        return self._floor(q, probabilities), self._floor(trace, float(L))
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.num_classes, self.num_classes)
