@@ -110,10 +110,23 @@ class CoarseSegModel(keras.Model):
             for kind in ("positive", "negative")}
         self.transition = ComplementaryTransition(num_classes, transition_matrix,
                                                   name="complementary_transition")
-        self._trackers = {name: keras.metrics.Mean(name=name) for name in
-                          ("loss", "positive_loss", "negative_loss", "trace", "mask_loss",
-                           "consensus_loss", "smoothness")}
+        self._trackers = {name: keras.metrics.Mean(name=name) for name in self._logged_terms()}
         self.val_miou = make_keras_mean_iou(num_classes, name="mean_iou")
+
+    def _logged_terms(self):
+        """The loss terms this method uses: the ones worth a column in the training log."""
+        names = ["loss", "mask_loss"]
+        if self.method in CM_METHODS or self.method == "consensus_crf":
+            names += ["positive_loss", "trace"]
+            if self.method != "cm_positive_only":
+                names.append("negative_loss")
+        elif self.method == "naive":
+            names.append("positive_loss")
+        if self.consensus_weight:
+            names.append("consensus_loss")
+        if self.smoothness_weight:
+            names.append("smoothness")
+        return names
 
     # ------------------------------------------------------------------ forward
     def build(self, input_shape=None):
