@@ -10,23 +10,18 @@ from keras import ops
 from coarseseg_tf.metrics import IGNORE_LABEL
 
 
-def _as_labels(positive, negative, num_classes):
+def consensus_labels(positive, negative, num_classes):
+    """Labels where the drawings do not contradict each other, 255 elsewhere (B, H, W).
+
+    A positive label y is kept unless the negative drawing says "not y" there. A lone
+    negative label ȳ says, for L = 2, the other class; for L > 2 background (class 0)
+    unless ȳ is background itself, which names no single class.
+    """
     positive = ops.cast(positive, "int32")
     negative = ops.cast(negative, "int32")
     pos_drawn = positive != IGNORE_LABEL
     neg_drawn = negative != IGNORE_LABEL
-    # what a lone negative label says: for L = 2 the other class, else background
-    # (class 0) unless the drawing says "not background"
     from_negative = 1 - negative if num_classes == 2 else ops.where(negative != 0, 0, IGNORE_LABEL)
     conflict = pos_drawn & neg_drawn & (positive == negative)
     label = ops.where(pos_drawn, positive, ops.where(neg_drawn, from_negative, IGNORE_LABEL))
-    return label, conflict
-
-
-def consensus_labels(positive, negative, num_classes):
-    """Labels where the drawings do not contradict each other, 255 elsewhere (B, H, W).
-
-    A positive label y is kept unless the negative drawing says "not y" there.
-    """
-    label, conflict = _as_labels(positive, negative, num_classes)
     return ops.where(conflict, IGNORE_LABEL, label)
