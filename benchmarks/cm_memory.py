@@ -16,7 +16,9 @@ import subprocess
 import sys
 import time
 
-RESULTS = os.path.join(os.path.dirname(__file__), "results")
+sys.path.insert(0, os.path.dirname(__file__))
+from results_io import write_results  # noqa: E402
+
 CONFIGS = [("full", 0), ("low_rank", 2), ("low_rank", 4)]
 
 
@@ -82,11 +84,7 @@ def main():
             lines.append(f"| {name} | {channels} | {r['seconds_per_step']:.2f} | {r['peak_rss_mib']:.0f} |")
     text = "\n".join(lines) + "\n"
     print(text)
-    os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, "cm_memory.md"), "w") as f:
-        f.write(text)
-    with open(os.path.join(RESULTS, "cm_memory.json"), "w") as f:
-        json.dump(rows, f, indent=2)
+    write_results("cm_memory", text, rows)
 
 
 if __name__ == "__main__":

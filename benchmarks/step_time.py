@@ -10,13 +10,14 @@ images, batch 16, U-Net width 16, depth 2. Writes benchmarks/results/step_time.m
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(__file__))
+from results_io import write_results  # noqa: E402
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
@@ -24,7 +25,6 @@ import tensorflow as tf  # noqa: E402
 from coarseseg_tf import CoarseSegModel  # noqa: E402
 from coarseseg_tf.data.coarse_mnist import make_coarse_mnist  # noqa: E402
 
-RESULTS = os.path.join(os.path.dirname(__file__), "results")
 METHODS = ("supervised", "cm", "cm_positive_only", "consensus_crf")
 
 
@@ -61,11 +61,7 @@ def main():
         lines.append(f"| {name} | {r['seconds_per_epoch']:.2f} | {r['images_per_second']:.0f} | {r['vs_plain_unet']:.2f} |")
     text = "\n".join(lines) + "\n"
     print(text)
-    os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, "step_time.md"), "w") as f:
-        f.write(text)
-    with open(os.path.join(RESULTS, "step_time.json"), "w") as f:
-        json.dump(rows, f, indent=2)
+    write_results("step_time", text, rows)
 
 
 if __name__ == "__main__":
