@@ -1,0 +1,202 @@
+"""SavedModel signatures for TF Serving and TFMA: encoded images or tf.Examples in, masks out.
+
+Two signatures, with the same outputs:
+
+``serving_default``   input ``image_bytes``: string (B,), encoded PNG or JPEG images of
+                      any sizes (decoded to the model's channel count: an RGB image sent
+                      to a grayscale model is converted, and the other way round)
+``serving_examples``  input ``examples``: string (B,), serialized tf.Examples whose
+                      ``image/encoded`` holds the image (what TFMA feeds in the pipeline)
+
+Outputs, with Hmax, Wmax the largest height and width in the request:
+
+``mask``              uint8 (B, Hmax, Wmax): per-pixel class; 255 outside each image
+``mask_png_bytes``    string (B,): single-channel PNG of each mask at its own size
+``image_size``        int32 (B, 2): height, width of each image
+``probabilities``     float32 (B, Hmax, Wmax, L), 0 outside each image; only when exported
+                      with ``include_probabilities=True`` (it is L times the mask's size)
+
+A batch whose images share one size runs through the network as one batch; a batch of
+mixed sizes runs image by image, because padding an image would change the
+convolutions near its border and so its mask.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from coarseseg_tf.data.examples import decode_image_tensor, image_bytes_from_examples
+from coarseseg_tf.metrics import IGNORE_LABEL
+
+SERVING_SIGNATURE = "serving_default"
+EXAMPLES_SIGNATURE = "serving_examples"
+IMAGE_BYTES_INPUT = "image_bytes"
+EXAMPLES_INPUT = "examples"
+OUTPUTS = ("mask", "mask_png_bytes", "image_size")
+PROBABILITIES_OUTPUT = "probabilities"
+#: mask value outside an image that is smaller than the largest one in its batch
+PAD_LABEL = IGNORE_LABEL
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _is_png_or_jpeg(data):
+    """Scalar string -> bool: the bytes start like a PNG or a JPEG file."""
+    return tf.logical_or(tf.equal(tf.strings.substr(data, 0, len(_PNG_MAGIC)), _PNG_MAGIC),
+                         tf.io.is_jpeg(data))
+
+
+def _decode_checked(data, index, channels, what):
+    """Scalar string -> (H, W, channels) float32; InvalidArgumentError naming ``what[index]``."""
+    check = tf.debugging.Assert(
+        _is_png_or_jpeg(data), [f"{what} holds bytes that are not a PNG or JPEG image, at index", index])
+    with tf.control_dependencies([check]):
+        return decode_image_tensor(data, channels)
+
+
+def segment_encoded_images(model, encoded, include_probabilities=False, what=IMAGE_BYTES_INPUT):
+    """Graph function body: encoded images (B,) string -> dict of the outputs above.
+
+    Args:
+      model: a :class:`coarseseg_tf.CoarseSegModel` (or any Keras model mapping
+        (B, H, W, C) float32 in [0, 1] to probabilities (B, H, W, L), with
+        ``input_channels`` and ``num_classes`` attributes).
+      encoded: (B,) string tensor of PNG/JPEG bytes, B >= 1.
+      include_probabilities: also return ``probabilities`` (B, Hmax, Wmax, L).
+      what: the input's name in error messages.
+    """
+    channels, num_classes = int(model.input_channels), int(model.num_classes)
+    count = tf.shape(encoded)[0]
+    nonempty = tf.debugging.assert_greater(count, 0, message=f"{what} is empty: send at least one image")
+    with tf.control_dependencies([nonempty]):
+        count = tf.identity(count)
+
+    def decode_one(i, images, sizes):
+        image = _decode_checked(encoded[i], i, channels, what)
+        return i + 1, images.write(i, image), sizes.write(i, tf.shape(image)[:2])
+
+    images = tf.TensorArray(tf.float32, size=count, infer_shape=False,
+                            element_shape=tf.TensorShape([None, None, channels]))
+    sizes = tf.TensorArray(tf.int32, size=count, element_shape=tf.TensorShape([2]))
+    _, images, sizes = tf.while_loop(lambda i, *_: i < count, decode_one, (tf.constant(0), images, sizes))
+    sizes = sizes.stack()
+    max_size = tf.reduce_max(sizes, axis=0)
+
+    def one_batch():
+        return model(images.stack(), training=False)
+
+    def image_by_image():
+        def segment_one(i, out):
+            probabilities = model(images.read(i)[None], training=False)[0]
+            missing = max_size - tf.shape(probabilities)[:2]
+            return i + 1, out.write(i, tf.pad(probabilities, [[0, missing[0]], [0, missing[1]], [0, 0]]))
+
+        out = tf.TensorArray(tf.float32, size=count, element_shape=tf.TensorShape([None, None, num_classes]))
+        _, out = tf.while_loop(lambda i, *_: i < count, segment_one, (tf.constant(0), out))
+        return out.stack()
+
+    probabilities = tf.cond(tf.reduce_all(tf.equal(sizes, max_size)), one_batch, image_by_image)
+    probabilities = tf.ensure_shape(probabilities, [None, None, None, num_classes])
+    rows = tf.range(max_size[0])[None, :, None] < sizes[:, 0, None, None]
+    cols = tf.range(max_size[1])[None, None, :] < sizes[:, 1, None, None]
+    mask = tf.where(rows & cols, tf.cast(tf.argmax(probabilities, axis=-1), tf.uint8),
+                    tf.constant(PAD_LABEL, tf.uint8))
+    png = tf.map_fn(lambda i: tf.io.encode_png(mask[i, :sizes[i, 0], :sizes[i, 1], None]),
+                    tf.range(count), fn_output_signature=tf.string)
+    outputs = {"mask": mask, "mask_png_bytes": png, "image_size": sizes}
+    if include_probabilities:
+        outputs[PROBABILITIES_OUTPUT] = probabilities
+    return outputs
+
+
+def serving_functions(model, include_probabilities=False):
+    """{signature name: tf.function} of both signatures, traced for (B,) string inputs."""
+    def image_bytes_fn(image_bytes):
+        return segment_encoded_images(model, image_bytes, include_probabilities, IMAGE_BYTES_INPUT)
+
+    def examples_fn(examples):
+        return segment_encoded_images(model, image_bytes_from_examples(examples),
+                                      include_probabilities, f"{EXAMPLES_INPUT} (image/encoded)")
+
+    return {SERVING_SIGNATURE: tf.function(
+                image_bytes_fn, input_signature=[tf.TensorSpec([None], tf.string, name=IMAGE_BYTES_INPUT)]),
+            EXAMPLES_SIGNATURE: tf.function(
+                examples_fn, input_signature=[tf.TensorSpec([None], tf.string, name=EXAMPLES_INPUT)])}
+
+
+def export_saved_model(model, export_dir: str, include_probabilities: bool = False) -> str:
+    """Writes ``model`` as a SavedModel with both signatures to ``export_dir``; returns it.
+
+    ``export_dir`` is the directory TF Serving loads (one version directory,
+    ``<model_base_path>/<version>/``): see :func:`next_version_dir`.
+    """
+    import keras
+    if not model.built:
+        raise ValueError("the model has no weights yet: build or train it before exporting")
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    for name, fn in serving_functions(model, include_probabilities).items():
+        archive.add_endpoint(name, fn.python_function, input_signature=fn.input_signature)
+    archive.write_out(export_dir, verbose=False)
+    return export_dir
+
+
+# ---------------------------------------------------------------- version directories
+def saved_model_versions(base_path: str) -> dict[int, str]:
+    """{version: directory} of the ``<base_path>/<integer>/saved_model.pb`` directories.
+
+    This is TF Serving's layout (the TFX Pusher writes it); other entries, such as a
+    version still being copied without its ``saved_model.pb``, are ignored.
+    """
+    versions = {}
+    for entry in tf.io.gfile.listdir(base_path) if tf.io.gfile.isdir(base_path) else []:
+        entry = entry.rstrip("/")
+        path = os.path.join(base_path, entry)
+        if entry.isdigit() and tf.io.gfile.exists(os.path.join(path, "saved_model.pb")):
+            versions[int(entry)] = path
+    return versions
+
+
+def next_version_dir(base_path: str) -> str:
+    """``<base_path>/<highest version + 1>`` (1 when there is none)."""
+    return os.path.join(base_path, str(max(saved_model_versions(base_path), default=0) + 1))
+
+
+def resolve_saved_model_dir(path: str) -> str:
+    """A SavedModel directory, or a base path of version directories -> the one to load (latest)."""
+    if tf.io.gfile.exists(os.path.join(path, "saved_model.pb")):
+        return path
+    versions = saved_model_versions(path)
+    if not versions:
+        raise FileNotFoundError(f"{path} is neither a SavedModel directory (no saved_model.pb) "
+                                "nor a base path of numbered SavedModel versions")
+    return versions[max(versions)]
+
+
+def load_serving_model(path: str):
+    """Loads a SavedModel written by :func:`export_saved_model` (or the latest version under a base path).
+
+    Returns the loaded object; ``.signatures["serving_default"]`` and
+    ``.signatures["serving_examples"]`` are the callables.
+    """
+    loaded = tf.saved_model.load(resolve_saved_model_dir(path))
+    missing = {SERVING_SIGNATURE, EXAMPLES_SIGNATURE} - set(loaded.signatures)
+    if missing:
+        raise ValueError(f"{path} lacks the signatures {sorted(missing)}: export it with "
+                         "coarseseg_tf.export.export_saved_model")
+    return loaded
+
+
+def segment_image_bytes(serving_fn, encoded_images) -> list[np.ndarray]:
+    """Calls a ``serving_default`` function in-process; returns one (H, W) uint8 mask per image.
+
+    Args:
+      serving_fn: ``load_serving_model(dir).signatures["serving_default"]`` or
+        ``serving_functions(model)["serving_default"]`` (same graph, not written out).
+      encoded_images: a sequence of PNG/JPEG bytes.
+    Raises tf.errors.InvalidArgumentError naming an input that is not an image.
+    """
+    outputs = serving_fn(image_bytes=tf.constant(list(encoded_images), tf.string))
+    masks, sizes = outputs["mask"].numpy(), outputs["image_size"].numpy()
+    return [mask[:height, :width] for mask, (height, width) in zip(masks, sizes)]
