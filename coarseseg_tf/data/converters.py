@@ -73,3 +73,66 @@ def records_from_arrays(images, masks=None, positive=None, negative=None, prefix
                           mask=None if masks is None else masks[i],
                           positive=None if positive is None else positive[i],
                           negative=None if negative is None else negative[i])
+
+
+# ---------------------------------------------------------------- datasets on disk
+def split_keys(keys, eval_fraction: float, seed: int = 0) -> dict[str, list[str]]:
+    """Splits keys into {"train": [...], "eval": [...]} by a seeded permutation.
+
+    ``round(eval_fraction · N)`` keys go to eval, at least one when N >= 2 and the
+    fraction is positive, so a small folder never yields an empty eval split.
+    """
+    if not 0.0 <= eval_fraction < 1.0:
+        raise ValueError(f"eval_fraction must be in [0, 1), got {eval_fraction}")
+    keys = sorted(keys)
+    count = int(round(eval_fraction * len(keys)))
+    if eval_fraction > 0 and len(keys) >= 2:
+        count = max(count, 1)
+    order = np.random.default_rng(seed).permutation(len(keys))
+    held_out = {keys[i] for i in order[:count]}
+    return {"train": [k for k in keys if k not in held_out], "eval": [k for k in keys if k in held_out]}
+
+
+CITYSCAPES_SPLITS = {"train": "train", "val": "eval"}
+
+
+def convert_cityscapes(source: str, output_dir: str, size=(256, 512), crop=None, seed: int = 0,
+                       splits: dict | None = None, strict: bool = False) -> dict[str, str]:
+    """Writes Cityscapes splits as TFRecords; returns {pipeline split: path}.
+
+    ``splits`` maps Cityscapes splits to the pipeline's (default: train -> train,
+    val -> eval). Other arguments as in :func:`coarseseg_tf.data.cityscapes.iter_records`.
+    """
+    from coarseseg_tf.data import cityscapes
+    return {ours: write_records(output_dir, ours, cityscapes.iter_records(
+                source, theirs, size=size, crop=crop, seed=seed, strict=strict))
+            for theirs, ours in (splits or CITYSCAPES_SPLITS).items()}
+
+
+def _convert_by_keys(output_dir, image_dir, eval_fraction, seed, read):
+    from coarseseg_tf.data.files import files_by_stem
+    return {split: write_records(output_dir, split, read(set(keys)))
+            for split, keys in split_keys(files_by_stem(image_dir), eval_fraction, seed).items()}
+
+
+def convert_fundus(source: str, output_dir: str, size=None, tile=None, overlap: int = 0,
+                   eval_fraction: float = 0.2, seed: int = 0, strict: bool = False) -> dict[str, str]:
+    """Writes a LES-AV-style folder as train/eval TFRecords, split by image before tiling.
+
+    Arguments as in :func:`coarseseg_tf.data.fundus.iter_records` and :func:`split_keys`.
+    """
+    from coarseseg_tf.data import fundus
+    return _convert_by_keys(output_dir, os.path.join(source, "images"), eval_fraction, seed,
+                            lambda keys: fundus.iter_records(source, size=size, tile=tile, overlap=overlap,
+                                                             keys=keys, strict=strict))
+
+
+def convert_folder(source: str, output_dir: str, num_classes: int = 2, size=None, crop=None,
+                   binary_masks: bool = False, eval_fraction: float = 0.2, seed: int = 0,
+                   strict: bool = False) -> dict[str, str]:
+    """Writes an image folder (:mod:`coarseseg_tf.data.folders`) as train/eval TFRecords."""
+    from coarseseg_tf.data import folders
+    return _convert_by_keys(output_dir, os.path.join(source, "images"), eval_fraction, seed,
+                            lambda keys: folders.iter_records(source, num_classes, size=size, crop=crop,
+                                                              binary_masks=binary_masks, keys=keys,
+                                                              strict=strict))
