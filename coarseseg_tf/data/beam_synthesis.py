@@ -271,6 +271,25 @@ class SynthesizeDrawingsFn(beam.DoFn):
             yield outcome.record
 
 
+def _write_examples(output_dir: str):
+    # ".gz": GZIP, as ExampleGen writes and the Trainer reads
+    return beam.io.WriteToTFRecord(os.path.join(output_dir, EXAMPLES_PREFIX),
+                                   coder=beam.coders.BytesCoder(), file_name_suffix=".gz")
+
+
+class CopySplit(beam.PTransform):
+    """TFRecord files of a split that gets no drawings -> the same records, GZIP, ExampleGen names."""
+
+    def __init__(self, input_pattern: str, output_dir: str):
+        super().__init__()
+        self._input_pattern, self._output_dir = input_pattern, output_dir
+
+    def expand(self, pipeline):
+        return (pipeline
+                | "Read" >> beam.io.ReadFromTFRecord(self._input_pattern, coder=beam.coders.BytesCoder())
+                | "Write" >> _write_examples(self._output_dir))
+
+
 class SynthesizeSplit(beam.PTransform):
     """TFRecord files of one split -> written Examples, dead letters and counts.
 
@@ -293,9 +312,7 @@ class SynthesizeSplit(beam.PTransform):
             | "Spread" >> beam.Reshuffle()
             | "Synthesize" >> beam.ParDo(fn).with_outputs(fn.DEAD_LETTER, fn.OUTCOME, main="examples"))
         return {
-            "examples": results.examples | "WriteExamples" >> beam.io.WriteToTFRecord(
-                os.path.join(self._output_dir, EXAMPLES_PREFIX), coder=beam.coders.BytesCoder(),
-                file_name_suffix=".gz"),  # ".gz": GZIP, as ExampleGen writes and the Trainer reads
+            "examples": results.examples | "WriteExamples" >> _write_examples(self._output_dir),
             "dead_letters": results[fn.DEAD_LETTER] | "WriteDeadLetters" >> beam.io.WriteToText(
                 os.path.join(self._dead_letter_dir, DEAD_LETTERS_PREFIX), file_name_suffix=".jsonl"),
             "counts": (results[fn.OUTCOME]
@@ -360,33 +377,41 @@ def read_counts(dead_letter_dir: str, split: str) -> SplitCounts:
 
 def run_synthesis(input_patterns_by_split: Mapping[str, str], output_dir_by_split: Mapping[str, str],
                   config: SynthesisConfig, beam_pipeline_args: Sequence[str] | None = None, *,
-                  dead_letter_dir: str, pipeline: beam.Pipeline | None = None) -> dict[str, SplitCounts]:
+                  dead_letter_dir: str, copy_splits: Sequence[str] = (),
+                  pipeline: beam.Pipeline | None = None) -> dict[str, SplitCounts]:
     """Synthesizes drawings for every split in one Beam pipeline and checks the bad fraction.
 
     Args:
       input_patterns_by_split: {split: glob of TFRecord files (GZIP if named *.gz)}.
-      output_dir_by_split: {split: directory} for ``data_tfrecord-*.gz``.
+      output_dir_by_split: {split: directory} for ``data_tfrecord-*.gz``; the
+        directories must hold no such files yet.
       config: what to draw.
       beam_pipeline_args: e.g. ``["--direct_num_workers=2",
         "--direct_running_mode=multi_processing"]`` or a Dataflow/Flink runner's flags.
       dead_letter_dir: dead letters and counts go to ``<dead_letter_dir>/Split-<split>/``.
+      copy_splits: splits that get no drawings: their records are written unchanged
+        (GZIP, like the others), without dead letters or counts.
       pipeline: an unrun Beam pipeline to build into instead of making one from
         ``beam_pipeline_args`` (TFX hands its executors one made from the pipeline's
         Beam arguments); it is run here.
 
     Returns:
-      {split: SplitCounts}.
+      {split: SplitCounts} for the synthesized splits.
 
     Raises:
       TooManyBadExamplesError: after the pipeline has finished and written every good
         example, when some split's bad fraction is above ``config.max_bad_fraction``.
 
-    The output of a split is the same multiset of serialized records whatever the
-    number of workers or the runner; shard count and record order are the runner's.
+    Identical output: a split's output is the same multiset of serialized records
+    whatever the number of workers or the runner; the number of shards and the order
+    of records in them are the runner's choice.
     """
     if set(input_patterns_by_split) != set(output_dir_by_split):
         raise ValueError(f"input splits {sorted(input_patterns_by_split)} and output splits "
                          f"{sorted(output_dir_by_split)} differ")
+    unknown = sorted(set(copy_splits) - set(input_patterns_by_split))
+    if unknown:
+        raise ValueError(f"copy_splits {unknown} are not among the input splits {sorted(input_patterns_by_split)}")
     if pipeline is not None and beam_pipeline_args:
         raise ValueError("give either a pipeline or beam_pipeline_args, not both")
     for split, output_dir in output_dir_by_split.items():
@@ -397,14 +422,19 @@ def run_synthesis(input_patterns_by_split: Mapping[str, str], output_dir_by_spli
                                   f"(and {len(stale) - 1} more); write to an empty directory")
     if pipeline is None:
         pipeline = beam.Pipeline(argv=list(beam_pipeline_args or []))
+    synthesized = sorted(set(input_patterns_by_split) - set(copy_splits))
     for split in sorted(input_patterns_by_split):
-        _ = pipeline | f"Synthesize[{split}]" >> SynthesizeSplit(
-            input_patterns_by_split[split], output_dir_by_split[split],
-            split_dead_letter_dir(dead_letter_dir, split), config, split)
+        if split in copy_splits:
+            _ = pipeline | f"Copy[{split}]" >> CopySplit(input_patterns_by_split[split],
+                                                          output_dir_by_split[split])
+        else:
+            _ = pipeline | f"Synthesize[{split}]" >> SynthesizeSplit(
+                input_patterns_by_split[split], output_dir_by_split[split],
+                split_dead_letter_dir(dead_letter_dir, split), config, split)
     pipeline.run().wait_until_finish()
     # counted from the pipeline's own output rather than from Beam metrics, which not
     # every runner reports back (the counters are for watching the job)
-    counts = {split: read_counts(dead_letter_dir, split) for split in sorted(input_patterns_by_split)}
+    counts = {split: read_counts(dead_letter_dir, split) for split in synthesized}
     _check_bad_fraction(counts, config.max_bad_fraction, dead_letter_dir)
     return counts
 
@@ -420,16 +450,3 @@ def _check_bad_fraction(counts: Mapping[str, SplitCounts], max_bad_fraction: flo
     if problems:
         raise TooManyBadExamplesError("coarse-label synthesis: " + "; ".join(problems)
                                       + ". The good examples were written.")
-
-
-def copy_split(input_dir: str, output_dir: str) -> list[str]:
-    """Copies a split's files unchanged (a split that gets no drawings); returns the copies."""
-    import tensorflow as tf
-    tf.io.gfile.makedirs(output_dir)
-    copies = []
-    for path in _glob(os.path.join(input_dir, "*")):
-        if tf.io.gfile.isdir(path):
-            raise ValueError(f"{path}: a split directory holds files only, found a directory")
-        copies.append(os.path.join(output_dir, os.path.basename(path)))
-        tf.io.gfile.copy(path, copies[-1], overwrite=True)
-    return copies
