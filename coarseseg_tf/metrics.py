@@ -33,6 +33,9 @@ def confusion_matrix(y_true, y_pred, num_classes: int) -> np.ndarray:
     if bad.any():
         raise ValueError(f"true label {y_true[bad][0]} is outside [0, {num_classes}) "
                          f"and is not the ignore value {IGNORE_LABEL}")
+    bad = (y_pred < 0) | (y_pred >= num_classes)
+    if bad.any():
+        raise ValueError(f"predicted label {y_pred[bad][0]} is outside [0, {num_classes})")
     return np.bincount(y_true * num_classes + y_pred,
                        minlength=num_classes * num_classes).reshape(num_classes, num_classes)
 

@@ -221,10 +221,14 @@ class CoarseSegModel(keras.Model):
 
     # ------------------------------------------------------------------ Keras hooks
     def train_step(self, batch):
+        # under a tf.distribute strategy the optimizer sums gradients over replicas:
+        # dividing by their number makes the step that of the mean over the global batch
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
         with tf.GradientTape() as tape:
             terms = self.compute_losses(batch, training=True)
+            scaled_loss = terms["loss"] / replicas
         variables = self.trainable_variables
-        gradients = tape.gradient(terms["loss"], variables)
+        gradients = tape.gradient(scaled_loss, variables)
         # naive, partial_ce and supervised never use the CM heads: no gradient there
         used = [(g, v) for g, v in zip(gradients, variables) if g is not None]
         self.optimizer.apply([g for g, _ in used], [v for _, v in used])

@@ -39,8 +39,22 @@ def arrays_to_dataset(images, positive=None, negative=None, masks=None, num_clas
     return tf.data.Dataset.from_tensor_slices(tensors), len(images), images.shape[-1]
 
 
-def _complete_elements(dataset: tf.data.Dataset) -> tf.data.Dataset:
-    """Adds all-ignore maps for label keys missing from a user's dataset of dicts."""
+def padded_batches(dataset: tf.data.Dataset, batch_size: int, drop_remainder: bool = False):
+    """Batches dicts of (H, W, C) images and (H, W) maps that may differ in size.
+
+    Smaller elements are padded at the bottom and right: images with 0 and label maps
+    with 255, so padding is never trained on nor scored. Same-size data batches as usual.
+    """
+    padding = {key: (tf.constant(0.0) if key == "image" else tf.constant(IGNORE_LABEL))
+               for key in dataset.element_spec}
+    return dataset.padded_batch(batch_size, padding_values=padding, drop_remainder=drop_remainder)
+
+
+def complete_elements(dataset: tf.data.Dataset) -> tf.data.Dataset:
+    """Keeps "image" and the label keys, adding all-ignore maps for missing label keys.
+
+    Other keys (e.g. an example's "key" string) are dropped: the model never sees them.
+    """
     spec = dataset.element_spec
     if not isinstance(spec, dict) or "image" not in spec:
         raise ValueError("a dataset passed to fit() must yield dicts with an 'image' key "
@@ -61,7 +75,7 @@ def _complete_elements(dataset: tf.data.Dataset) -> tf.data.Dataset:
 def fit(images=None, positive=None, negative=None, masks=None, num_classes=2, *,
         method=DEFAULT_METHOD, epochs=40, batch_size=16, learning_rate=1e-3,
         validation_data=None, trace_weight=0.01, strategy=None, callbacks=None, seed=0,
-        width=16, depth=2, verbose="auto", **model_options) -> FitResult:
+        width=16, depth=2, verbose="auto", steps_per_epoch=None, **model_options) -> FitResult:
     """Trains a segmentation model from coarse drawings (and/or true masks).
 
     Args:
@@ -72,10 +86,12 @@ def fit(images=None, positive=None, negative=None, masks=None, num_classes=2, *,
       masks: (N, H, W) true masks (255 = none): images with a mask are trained on it.
       num_classes: L.
       method: see the module docstring.
-      validation_data: (images, masks) scored by mIoU after each epoch.
+      validation_data: (images, masks) arrays, or a dataset of dicts with "image" and
+        "mask", scored by mIoU after each epoch.
       trace_weight: λ.
       strategy: a ``tf.distribute.Strategy``; the model is built in its scope.
       seed: seeds weights and shuffling.
+      steps_per_epoch: batches per epoch, for a dataset that repeats; None: one pass.
       width, depth, **model_options: passed to :class:`CoarseSegModel`.
     Returns:
       :class:`FitResult` with ``.model`` and ``.history``.
@@ -83,17 +99,19 @@ def fit(images=None, positive=None, negative=None, masks=None, num_classes=2, *,
     num_classes = validation.check_num_classes(num_classes)
     keras.utils.set_random_seed(seed)
     if isinstance(images, tf.data.Dataset):
-        dataset, size = _complete_elements(images), None
+        dataset, size = complete_elements(images), None
         channels = dataset.element_spec["image"].shape[-1]
     else:
         if images is None:
             raise ValueError("fit() needs images")
         dataset, size, channels = arrays_to_dataset(images, positive, negative, masks, num_classes)
         dataset = dataset.shuffle(size, seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    dataset = padded_batches(dataset, batch_size).prefetch(tf.data.AUTOTUNE)
 
     val = None
-    if validation_data is not None:
+    if isinstance(validation_data, tf.data.Dataset):
+        val = padded_batches(complete_elements(validation_data), 64)
+    elif validation_data is not None:
         val_images, val_masks = validation_data
         val, _, _ = arrays_to_dataset(val_images, masks=val_masks, num_classes=num_classes,
                                       require_annotation=False)
@@ -106,7 +124,7 @@ def fit(images=None, positive=None, negative=None, masks=None, num_classes=2, *,
                                trace_weight=trace_weight, **model_options)
         model.build()
         model.compile(optimizer=keras.optimizers.Adam(learning_rate))
-    history = model.fit(dataset, epochs=epochs, validation_data=val,
+    history = model.fit(dataset, epochs=epochs, validation_data=val, steps_per_epoch=steps_per_epoch,
                         callbacks=list(callbacks or []), verbose=verbose)
     # the custom train step logs tensors; History users expect plain numbers
     history.history = {k: [float(v) for v in values] for k, values in history.history.items()}
