@@ -1,0 +1,101 @@
+"""The TFX Trainer's entry point: ``run_fn(fn_args)``, named by dotted path.
+
+The pipeline's Trainer sets ``run_fn="coarseseg_tf.train.run_fn.run_fn"`` and passes a
+:class:`~coarseseg_tf.train.config.TrainingConfig` as ``custom_config``. The function
+reads the Examples that CoarseLabelGen wrote (GZIP TFRecords in the tf.Example schema of
+:mod:`coarseseg_tf.data.examples`), trains with :func:`coarseseg_tf.fit` under the
+strategy :mod:`coarseseg_tf.train.distribute` picks, backs up after every epoch so a
+killed run resumes, and exports the SavedModel that the Evaluator scores and TF
+Serving serves (:mod:`coarseseg_tf.export`).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+
+import keras
+import tensorflow as tf
+
+from coarseseg_tf.data.examples import read_tfrecord_dataset
+from coarseseg_tf.train import distribute
+from coarseseg_tf.train.config import TrainingConfig
+from coarseseg_tf.train.fit import fit
+
+HISTORY_FILE = "history.json"
+KERAS_MODEL_FILE = "model.keras"
+
+
+def examples_dataset(file_patterns, config: TrainingConfig, shuffle: bool) -> tf.data.Dataset:
+    """Unbatched dataset of {"image", "mask", "positive", "negative"} dicts from TFRecords.
+
+    Sharding is by element, not by file: a split is often a single file, and with
+    several workers each must still see a disjoint share of the examples.
+    """
+    dataset = read_tfrecord_dataset(file_patterns, config.channels)
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    dataset = dataset.with_options(options)
+    if shuffle:
+        dataset = dataset.shuffle(config.shuffle_buffer, seed=config.seed, reshuffle_each_iteration=True)
+    return dataset
+
+
+def train_from_files(train_files, eval_files, config: TrainingConfig, run_dir: str,
+                     export_dir: str, train_steps: int | None = None, tf_config: str | None = None):
+    """Trains and exports; what :func:`run_fn` does, callable without TFX.
+
+    Args:
+      train_files, eval_files: TFRecord file patterns (lists of globs).
+      run_dir: backups, history and the .keras model go here.
+      export_dir: the SavedModel directory (written by the chief worker only).
+      train_steps: total training steps; None trains ``config.epochs`` passes over the data.
+      tf_config: TF_CONFIG JSON; None reads the environment.
+    Returns:
+      the :class:`~coarseseg_tf.train.fit.FitResult`.
+    """
+    role = distribute.worker_role(tf_config)
+    strategy = distribute.strategy_for(role)
+    print(f"coarseseg run_fn: worker {role.index + 1}/{role.count}, "
+          f"{strategy.num_replicas_in_sync} replica(s), config {json.dumps(config.to_dict())}", flush=True)
+    train = examples_dataset(train_files, config, shuffle=True)
+    steps_per_epoch = None
+    if train_steps:
+        train = train.repeat()
+        steps_per_epoch = max(1, int(train_steps) // config.epochs)
+    validation = examples_dataset(eval_files, config, shuffle=False)
+    # each worker backs up to its own directory; mirrored weights make them identical
+    backup_dir = os.path.join(run_dir, "backup", f"worker-{role.index}")
+    result = fit(train, num_classes=config.num_classes, method=config.method,
+                 epochs=config.epochs, batch_size=config.batch_size,
+                 learning_rate=config.learning_rate, validation_data=validation,
+                 trace_weight=config.trace_weight, strategy=strategy, seed=config.seed,
+                 width=config.width, depth=config.depth, steps_per_epoch=steps_per_epoch,
+                 callbacks=[keras.callbacks.BackupAndRestore(backup_dir)], verbose=2,
+                 **config.model_options)
+    _export(result, role, run_dir, export_dir)
+    return result
+
+
+def _export(result, role, run_dir, export_dir):
+    from coarseseg_tf.export import export_saved_model
+    if role.is_chief:
+        export_saved_model(result.model, export_dir)
+        os.makedirs(run_dir, exist_ok=True)
+        result.model.save(os.path.join(run_dir, KERAS_MODEL_FILE))
+        with open(os.path.join(run_dir, HISTORY_FILE), "w") as f:
+            json.dump(result.history.history, f, indent=1)
+        return
+    scratch = tempfile.mkdtemp(prefix=f"coarseseg-worker{role.index}-")
+    try:
+        export_saved_model(result.model, scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def run_fn(fn_args) -> None:
+    """TFX Trainer entry point (``tfx.components.FnArgs``)."""
+    config = TrainingConfig.from_dict(fn_args.custom_config)
+    train_from_files(fn_args.train_files, fn_args.eval_files, config, fn_args.model_run_dir,
+                     fn_args.serving_model_dir, train_steps=fn_args.train_steps or None)
