@@ -1,0 +1,1 @@
+"""Model evaluation: the TFMA mean-IoU metric and the EvalConfig the pipeline's Evaluator uses."""
