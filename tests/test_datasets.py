@@ -76,6 +76,16 @@ def test_cityscapes_resize_uses_nearest_neighbour_and_crop_centres(cityscapes_ro
     assert set(np.unique(record.mask)) <= set(EXPECTED_TRAIN_ID.values())
 
 
+def test_negative_drawings_of_large_maps_are_made_at_the_work_size(cityscapes_root):
+    coarse = _train_ids(cityscapes_root[1][CITYSCAPES_FRAMES["train"][0]]["coarse"])
+    large = np.repeat(np.repeat(coarse, 2, axis=0), 2, axis=1)
+    positive, negative = cityscapes.coarse_drawings(large, np.random.default_rng(0), work_size=(64, 128))
+    np.testing.assert_array_equal(positive, large)
+    drawn = negative != 255
+    assert negative.shape == large.shape and len(np.unique(negative[drawn])) == 1
+    assert drawn.sum() > 400 and (large[drawn] != 255).all()
+
+
 def _copy_tree(src, dst):
     import shutil
     shutil.copytree(src, dst)
