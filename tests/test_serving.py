@@ -1,0 +1,400 @@
+"""REST contract: ServingClient against the local server (and a real tensorflow_model_server when on PATH).
+
+Every test talks real HTTP on loopback to a server that loads real SavedModels.
+"""
+import base64
+import io
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from coarseseg_tf import CoarseSegModel
+from coarseseg_tf.data.examples import encode_png, make_example, to_uint8_image
+from coarseseg_tf.export import export_saved_model, serving_functions, segment_image_bytes
+from coarseseg_tf.serving import LocalModelServer, ServingClient, ServingError
+
+MODEL = "coarseseg"
+MAX_PIXELS = 200 * 200  # the local server's limit in these tests
+
+
+def _model(seed):
+    import keras
+    keras.utils.set_random_seed(seed)
+    model = CoarseSegModel(num_classes=2, input_channels=1, width=8, depth=2)
+    model.build()
+    return model
+
+
+def _wait_for(condition, timeout=30.0, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory, digits):
+    """A model, its SavedModel as version 1 under a base path, and in-process reference masks."""
+    model = _model(seed=3)
+    base = tmp_path_factory.mktemp("models") / MODEL
+    export_saved_model(model, str(base / "1"))
+    images = [to_uint8_image(digits.images[i])[..., 0] for i in range(3)]  # real digits, 28x28
+    images.append(np.random.default_rng(0).integers(0, 256, (45, 31), dtype=np.uint8))
+    encoded = [encode_png(image) for image in images]
+    reference = segment_image_bytes(serving_functions(model)["serving_default"], encoded)
+    return {"model": model, "base": base, "encoded": encoded, "reference": reference}
+
+
+def _local_server(base, **kwargs):
+    kwargs.setdefault("max_image_pixels", MAX_PIXELS)
+    return LocalModelServer(MODEL, str(base), port=0, **kwargs).start()
+
+
+@pytest.fixture(scope="module", params=["local", "tensorflow_model_server"])
+def endpoint(request, exported):
+    """(kind, base URL) of a server serving ``exported``; the real one only when installed."""
+    if request.param == "local":
+        server = _local_server(exported["base"], version_labels={"stable": 1}, poll_seconds=0.2)
+        yield "local", server.url
+        server.stop()
+        return
+    binary = shutil.which("tensorflow_model_server")
+    if binary is None:
+        pytest.skip("tensorflow_model_server is not on PATH (no package or Docker engine on this machine); "
+                    "the contract suite ran against the local server only")
+    port = _free_port()
+    process = subprocess.Popen([binary, f"--rest_api_port={port}", "--port=0", f"--model_name={MODEL}",
+                                f"--model_base_path={exported['base']}"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    client = ServingClient(url, MODEL, retries=0, timeout=2)
+
+    def ready():
+        try:
+            return client.status()["model_version_status"][0]["state"] == "AVAILABLE"
+        except ServingError:
+            return False
+    try:
+        _wait_for(ready, 60, "tensorflow_model_server to load the model")
+        yield "tensorflow_model_server", url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _post(url, body, path=f"/v1/models/{MODEL}:predict"):
+    """(status, parsed JSON) of a raw POST; body is bytes or a JSON-able object."""
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = urllib.request.Request(url + path, data=data, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def _b64(data):
+    return {"b64": base64.b64encode(data).decode()}
+
+
+# ---------------------------------------------------------------- contract suite
+def test_status_and_metadata(endpoint):
+    _, url = endpoint
+    client = ServingClient(url, MODEL)
+    status = client.status()["model_version_status"]
+    assert [(s["version"], s["state"], s["status"]["error_code"]) for s in status] == [("1", "AVAILABLE", "OK")]
+    metadata = client.metadata()
+    assert metadata["model_spec"]["name"] == MODEL and metadata["model_spec"]["version"] == "1"
+    signatures = metadata["metadata"]["signature_def"]["signature_def"]
+    assert {"serving_default", "serving_examples"} <= set(signatures)
+    default = signatures["serving_default"]
+    assert default["inputs"]["image_bytes"]["dtype"] == "DT_STRING"
+    assert set(default["outputs"]) == {"mask", "mask_png_bytes", "image_size"}
+    assert default["outputs"]["mask"]["dtype"] == "DT_UINT8"
+    assert default["method_name"] == "tensorflow/serving/predict"
+    assert ServingClient(url, MODEL, version=1).status()["model_version_status"][0]["version"] == "1"
+
+
+@pytest.mark.parametrize("columnar", [False, True])
+def test_segment_mixed_sizes_gives_the_in_process_masks(endpoint, exported, columnar):
+    _, url = endpoint
+    masks = ServingClient(url, MODEL).segment(exported["encoded"], columnar=columnar)
+    assert [m.shape for m in masks] == [(28, 28)] * 3 + [(45, 31)]
+    for mask, reference in zip(masks, exported["reference"]):
+        np.testing.assert_array_equal(mask, reference)
+
+
+def test_segment_takes_paths_and_arrays(endpoint, exported, tmp_path):
+    _, url = endpoint
+    path = tmp_path / "digit.png"
+    path.write_bytes(exported["encoded"][0])
+    array = np.asarray(Image.open(io.BytesIO(exported["encoded"][1])))
+    masks = ServingClient(url, MODEL, version=1).segment([str(path), array / 255.0])
+    np.testing.assert_array_equal(masks[0], exported["reference"][0])
+    np.testing.assert_array_equal(masks[1], exported["reference"][1])
+
+
+def test_raw_row_and_columnar_responses_follow_tf_serving_json(endpoint, exported):
+    _, url = endpoint
+    encoded = exported["encoded"][2:]  # 28x28 and 45x31
+    status, row = _post(url, {"instances": [{"image_bytes": _b64(e)} for e in encoded]})
+    assert status == 200 and len(row["predictions"]) == 2
+    first = row["predictions"][0]
+    assert set(first) == {"mask", "mask_png_bytes", "image_size"}
+    assert first["image_size"] == [28, 28] and set(first["mask_png_bytes"]) == {"b64"}
+    mask = np.array(first["mask"])
+    assert mask.shape == (45, 31) and (mask[28:] == 255).all() and (mask[:, 28:] == 255).all()
+    np.testing.assert_array_equal(mask[:28, :28], exported["reference"][2])
+    # a one-input signature also takes bare values, and columnar may be a bare list
+    status, bare = _post(url, {"instances": [_b64(e) for e in encoded]})
+    assert status == 200 and bare == row
+    status, columnar = _post(url, {"inputs": [_b64(e) for e in encoded]})
+    assert status == 200 and columnar["outputs"]["image_size"] == [[28, 28], [45, 31]]
+
+
+def test_examples_signature(endpoint, exported):
+    _, url = endpoint
+    images = [np.asarray(Image.open(io.BytesIO(e))) for e in exported["encoded"]]
+    examples = [make_example(image, key=f"k{i}").SerializeToString() for i, image in enumerate(images)]
+    status, body = _post(url, {"signature_name": "serving_examples",
+                               "instances": [{"examples": _b64(e)} for e in examples]})
+    assert status == 200
+    for prediction, reference in zip(body["predictions"], exported["reference"]):
+        height, width = prediction["image_size"]
+        np.testing.assert_array_equal(np.array(prediction["mask"])[:height, :width], reference)
+
+
+def _bad_requests(encoded):
+    """(what, path, body, expected status, text the local server's message must contain)."""
+    predict = f"/v1/models/{MODEL}:predict"
+    image = _b64(encoded[0])
+    return [
+        ("invalid JSON", predict, b'{"instances": [', 400, "JSON Parse error"),
+        ("both keys", predict, {"instances": [image], "inputs": [image]}, 400, "only one of"),
+        ("neither key", predict, {"signature_name": "serving_default"}, 400, "Missing 'inputs' or 'instances'"),
+        ("bad base64", predict, {"instances": [{"image_bytes": {"b64": "%%%not base64"}}]}, 400, "base64"),
+        ("not an image", predict, {"instances": [_b64(b"GIF89a? no, just text")]}, 400, "not a PNG or JPEG"),
+        ("empty batch", predict, {"instances": []}, 400, "No values in 'instances'"),
+        ("empty columnar batch", predict, {"inputs": {"image_bytes": []}}, 400, "empty"),
+        ("wrong signature", predict, {"signature_name": "nope", "instances": [image]}, 400, '"nope" not found'),
+        ("wrong input name", predict, {"instances": [{"image": image}]}, 400, "image_bytes"),
+        ("unknown model", "/v1/models/nope:predict", {"instances": [image]}, 404, "nope"),
+        ("unknown version", f"/v1/models/{MODEL}/versions/7:predict", {"instances": [image]}, 404, "7"),
+    ]
+
+
+def test_each_bad_request_gets_a_4xx_naming_the_problem(endpoint, exported):
+    kind, url = endpoint
+    for what, path, body, expected, text in _bad_requests(exported["encoded"]):
+        status, reply = _post(url, body, path)
+        assert status == expected, (what, status, reply)
+        assert isinstance(reply.get("error"), str) and reply["error"], what
+        if kind == "local":
+            assert text in reply["error"], (what, reply["error"])
+
+
+def test_client_errors_quote_the_server(endpoint):
+    _, url = endpoint
+    with pytest.raises(ServingError, match="not a PNG or JPEG") as caught:
+        ServingClient(url, MODEL).segment([b"plain text, not an image"])
+    assert caught.value.status == 400
+    with pytest.raises(ServingError) as caught:
+        ServingClient(url, "nope").status()
+    assert caught.value.status == 404 and "nope" in caught.value.message
+
+
+# ---------------------------------------------------------------- local server only
+@pytest.fixture(scope="module")
+def local(exported):
+    server = _local_server(exported["base"], version_labels={"stable": 1, "canary": 5},
+                           max_request_bytes=2_000_000)
+    yield server
+    server.stop()
+
+
+def test_local_limits_labels_and_urls(local, exported):
+    big = encode_png(np.zeros((256, 256), np.uint8))
+    status, reply = _post(local.url, {"instances": [_b64(exported["encoded"][0]), _b64(big)]})
+    assert status == 400 and "image_bytes[1] is too large: 256x256" in reply["error"]
+    status, reply = _post(local.url, b"x" * 2_000_001)
+    assert status == 413 and "exceeds the limit" in reply["error"]
+    masks = ServingClient(local.url, MODEL, label="stable").segment(exported["encoded"][:1])
+    np.testing.assert_array_equal(masks[0], exported["reference"][0])
+    with pytest.raises(ServingError, match=r"Specific\(coarseseg, 5\)"):
+        ServingClient(local.url, MODEL, label="canary").status()
+    with pytest.raises(ServingError, match="Unrecognized servable version label: beta"):
+        ServingClient(local.url, MODEL, label="beta").status()
+    for method, path, expected in [("GET", "/v2/models", 404), ("POST", f"/v1/models/{MODEL}:classify", 404),
+                                   ("GET", f"/v1/models/{MODEL}/versions/x", 400)]:
+        request = urllib.request.Request(local.url + path, data=b"{}" if method == "POST" else None, method=method)
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(request, timeout=10)
+        assert caught.value.code == expected and "error" in json.loads(caught.value.read())
+
+
+def test_bad_requests_under_concurrent_load_leave_the_server_serving(local, exported):
+    bad = _bad_requests(exported["encoded"])
+    failures, done = [], threading.Event()
+
+    def send_bad(worker):
+        for i in range(60):
+            what, path, body, expected, _ = bad[(worker + i) % len(bad)]
+            status, reply = _post(local.url, body, path)
+            if status != expected or "error" not in reply:
+                failures.append((what, status, reply))
+
+    def send_good():
+        client = ServingClient(local.url, MODEL)
+        while not done.is_set():
+            for mask, reference in zip(client.segment(exported["encoded"]), exported["reference"]):
+                if not np.array_equal(mask, reference):
+                    failures.append(("good request got a wrong mask", None, None))
+
+    good = [threading.Thread(target=send_good) for _ in range(2)]
+    workers = [threading.Thread(target=send_bad, args=(w,)) for w in range(6)]
+    for thread in good + workers:
+        thread.start()
+    for thread in workers:
+        thread.join(timeout=300)
+    done.set()
+    for thread in good:
+        thread.join(timeout=60)
+    assert not failures, failures[:5]
+    masks = ServingClient(local.url, MODEL).segment(exported["encoded"])
+    for mask, reference in zip(masks, exported["reference"]):
+        np.testing.assert_array_equal(mask, reference)
+
+
+def test_new_version_is_served_without_restart(tmp_path, exported):
+    base = tmp_path / MODEL
+    base.mkdir()
+    server = _local_server(base, num_versions=2, poll_seconds=0.2)
+    try:
+        client = ServingClient(server.url, MODEL, retries=0)
+        with pytest.raises(ServingError, match="Could not find any versions") as caught:
+            client.status()
+        assert caught.value.status == 404
+        shutil.copytree(exported["base"] / "1", base / "1")
+        _wait_for(lambda: server.models.versions() == [1], what="version 1")
+        np.testing.assert_array_equal(client.segment(exported["encoded"][:1])[0], exported["reference"][0])
+
+        newer = _model(seed=11)
+        export_saved_model(newer, str(base / "2"))
+        _wait_for(lambda: server.models.versions() == [1, 2], what="version 2")
+        assert [s["version"] for s in client.status()["model_version_status"]] == ["2", "1"]
+        expected = segment_image_bytes(serving_functions(newer)["serving_default"], exported["encoded"])
+        assert any(not np.array_equal(a, b) for a, b in zip(expected, exported["reference"])), \
+            "the two versions should disagree somewhere, or this test proves nothing"
+        for mask, reference in zip(client.segment(exported["encoded"]), expected):
+            np.testing.assert_array_equal(mask, reference)
+        pinned = ServingClient(server.url, MODEL, version=1).segment(exported["encoded"])
+        np.testing.assert_array_equal(pinned[0], exported["reference"][0])
+    finally:
+        server.stop()
+
+
+# ---------------------------------------------------------------- client transport
+class _Flaky(BaseHTTPRequestHandler):
+    """Answers 503 to the first ``failures`` requests, then a model status; sleeps when told."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):  # noqa: N802
+        server = self.server
+        server.seen += 1
+        time.sleep(server.delay)
+        status, body = (503, {"error": "model is loading"}) if server.seen <= server.failures \
+            else (200, {"model_version_status": []})
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@pytest.fixture
+def flaky():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Flaky)
+    server.seen, server.failures, server.delay = 0, 0, 0.0
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_client_retries_503_a_bounded_number_of_times(flaky):
+    url = f"http://127.0.0.1:{flaky.server_address[1]}"
+    flaky.failures = 2
+    assert ServingClient(url, MODEL, retries=2, backoff=0.01).status() == {"model_version_status": []}
+    assert flaky.seen == 3
+    flaky.seen, flaky.failures = 0, 10
+    with pytest.raises(ServingError, match="model is loading") as caught:
+        ServingClient(url, MODEL, retries=1, backoff=0.01).status()
+    assert caught.value.status == 503 and flaky.seen == 2
+
+
+def test_client_timeout_and_connection_errors(flaky):
+    flaky.delay = 1.0
+    with pytest.raises(ServingError, match="no answer within 0.2s"):
+        ServingClient(f"http://127.0.0.1:{flaky.server_address[1]}", MODEL, timeout=0.2).status()
+    started = time.time()
+    with pytest.raises(ServingError, match="cannot connect after 3 attempts"):
+        ServingClient(f"http://127.0.0.1:{_free_port()}", MODEL, retries=2, backoff=0.01).status()
+    assert time.time() - started < 5
+
+
+# ---------------------------------------------------------------- CLI
+def test_cli_predict_via_server_equals_via_model(local, exported, tmp_path):
+    from coarseseg_tf.cli import main
+    image = tmp_path / "digit.png"
+    image.write_bytes(exported["encoded"][3])
+    keras_path = tmp_path / "model.keras"
+    exported["model"].save(keras_path)
+    outputs = {}
+    for name, source in [("server", ["--server", local.url, "--model-name", MODEL]),
+                         ("keras", ["--model", str(keras_path)]),
+                         ("saved_model", ["--model", str(exported["base"])])]:
+        outputs[name] = tmp_path / f"{name}.png"
+        main(["predict", str(image), *source, "-o", str(outputs[name])])
+    masks = {name: np.asarray(Image.open(path)) for name, path in outputs.items()}
+    np.testing.assert_array_equal(masks["server"], exported["reference"][3])
+    np.testing.assert_array_equal(masks["keras"], masks["server"])
+    np.testing.assert_array_equal(masks["saved_model"], masks["server"])
+    (tmp_path / "bad.png").write_bytes(b"not an image")
+    with pytest.raises(SystemExit, match="cannot read image .*not a PNG or JPEG"):
+        main(["predict", str(tmp_path / "bad.png"), "--server", local.url, "--model-name", MODEL,
+              "-o", str(tmp_path / "x.png")])
+
+
+def test_cli_export_writes_the_next_version(exported, tmp_path):
+    from coarseseg_tf.cli import main
+    keras_path = tmp_path / "model.keras"
+    exported["model"].save(keras_path)
+    base = tmp_path / "base"
+    main(["export", "--model", str(keras_path), "-o", str(base)])
+    assert (base / "1" / "saved_model.pb").exists()
+    with pytest.raises(SystemExit, match="never overwritten"):
+        main(["export", "--model", str(keras_path), "-o", str(base), "--version", "1"])
