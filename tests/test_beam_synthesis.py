@@ -1,0 +1,353 @@
+"""Coarse-label synthesis as a Beam job, and the CoarseLabelGen TFX component.
+
+Outputs are compared as sorted lists of serialized records per split: Beam chooses
+how records are spread over shards and in which order, never their bytes.
+"""
+import glob
+import json
+import os
+
+import numpy as np
+import pytest
+
+from coarseseg_tf.data import beam_synthesis as bs
+from coarseseg_tf.data import examples
+from coarseseg_tf.data.synthesis import DrawingRecipe, synthesize_drawings
+
+ONE_WORKER = ["--direct_num_workers=1", "--direct_running_mode=in_memory"]
+TWO_PROCESSES = ["--direct_num_workers=2", "--direct_running_mode=multi_processing"]
+CONFIG = bs.SynthesisConfig(positive=DrawingRecipe(), negative=DrawingRecipe(num_fractures=4),
+                            seed=7, max_bad_fraction=0.1)
+
+
+# ---------------------------------------------------------------- inputs
+
+def good(digits, i, prefix="train"):
+    return examples.make_example(digits.images[i], digits.masks[i], key=f"{prefix}-{i:03d}").SerializeToString()
+
+
+def corrupt_png(digits, key):
+    example = examples.make_example(digits.images[0], digits.masks[0], key=key)
+    example.features.feature[examples.IMAGE_KEY].bytes_list.value[:] = [b"\x89PNG\r\n\x1a\n truncated"]
+    return example.SerializeToString()
+
+
+def mask_of_other_size(digits, key):
+    example = examples.make_example(digits.images[1], digits.masks[1], key=key)
+    example.features.feature[examples.MASK_KEY].bytes_list.value[:] = [
+        examples.encode_png(np.zeros((14, 14), np.uint8))]
+    return example.SerializeToString()
+
+
+def user_drawn(digits, key):
+    """Drawings from a person and no true mask: nothing to synthesize from."""
+    drawn = np.where(digits.masks[2] == 1, 1, 255).astype(np.uint8)
+    return examples.make_example(digits.images[2], positive=drawn, key=key).SerializeToString()
+
+
+def write_split(directory, records):
+    os.makedirs(directory, exist_ok=True)
+    examples.write_tfrecord(os.path.join(directory, "data.tfrecord.gz"), records)
+    return os.path.join(directory, "*")
+
+
+def read_split(directory):
+    import tensorflow as tf
+    files = sorted(glob.glob(os.path.join(directory, f"{bs.EXAMPLES_PREFIX}-*.gz")))
+    assert files, f"no output in {directory}"
+    return sorted(tf.data.TFRecordDataset(files, compression_type="GZIP").as_numpy_iterator())
+
+
+def without_drawings(serialized):
+    import tensorflow as tf
+    example = tf.train.Example.FromString(serialized)
+    for key in (examples.POSITIVE_KEY, examples.NEGATIVE_KEY):
+        if key in example.features.feature:
+            del example.features.feature[key]
+    return example.SerializeToString(deterministic=True)
+
+
+def key_of(serialized):
+    """The example's key, read without decoding its images (some are corrupt)."""
+    import tensorflow as tf
+    return tf.train.Example.FromString(serialized).features.feature[examples.FILENAME_KEY].bytes_list.value[0].decode()
+
+
+def assert_drawn_from_key(serialized, config, original):
+    """The record carries exactly the drawings the key-seeded generator makes, and
+    every other feature of the input."""
+    record = examples.decode_example(serialized)
+    expected = synthesize_drawings(record.mask, bs.example_rng(config.seed, record.key), config.num_classes,
+                                   positive=config.positive, negative=config.negative)
+    np.testing.assert_array_equal(record.positive, expected.positive)
+    np.testing.assert_array_equal(record.negative, expected.negative)
+    assert without_drawings(serialized) == without_drawings(original)
+
+
+def run(tmp_path, splits, config=CONFIG, args=ONE_WORKER, name="run", copy_splits=()):
+    inputs = {split: write_split(str(tmp_path / "in" / split), records) for split, records in splits.items()}
+    outputs = {split: str(tmp_path / name / split) for split in splits}
+    dead = str(tmp_path / name / "dead")
+    counts = bs.run_synthesis(inputs, outputs, config, args, dead_letter_dir=dead, copy_splits=copy_splits)
+    return counts, outputs, dead
+
+
+# ---------------------------------------------------------------- config
+
+def test_config_json_round_trip():
+    config = bs.SynthesisConfig(positive=DrawingRecipe(perturbations=("thin", "swell"), ratio=0.3),
+                                negative=None, num_classes=3, seed=11, max_bad_fraction=0.2, overwrite=True)
+    assert bs.SynthesisConfig.from_json(config.to_json()) == config
+    assert json.loads(config.to_json())["negative"] is None
+
+
+def _config_with(**changes):
+    value = json.loads(bs.SynthesisConfig().to_json())
+    for path, new in changes.items():
+        *parents, leaf = path.split("__")
+        target = value
+        for parent in parents:
+            target = target[parent]
+        if new is KeyError:
+            del target[leaf]
+        else:
+            target[leaf] = new
+    return json.dumps(value)
+
+
+@pytest.mark.parametrize("text, field", [
+    ("", "missing"),
+    ("{not json", "not valid JSON"),
+    ("[1, 2]", "JSON object"),
+    (_config_with(seed=KeyError), "'seed'"),
+    (_config_with(sede=3), "'sede'"),
+    (_config_with(seed=True), "'seed'"),
+    (_config_with(seed=-1), "'seed'"),
+    (_config_with(num_classes="2"), "'num_classes'"),
+    (_config_with(max_bad_fraction=1.5), "'max_bad_fraction'"),
+    (_config_with(overwrite="yes"), "'overwrite'"),
+    (_config_with(positive=None, negative=None), "'positive' and 'negative'"),
+    (_config_with(positive=[1]), "'positive'"),
+    (_config_with(positive__ratio=2.0), "'positive': ratio"),
+    (_config_with(negative__num_fractures=2.5), "'negative.num_fractures'"),
+    (_config_with(positive__thicken_amount=[0.5]), "'positive.thicken_amount'"),
+    (_config_with(positive__perturbations=["melt"]), "'positive': unknown perturbation"),
+    (_config_with(negative__colour=3), "'negative' has unknown field(s) ['colour']"),
+])
+def test_malformed_config_names_the_field(text, field):
+    with pytest.raises(bs.ConfigError) as error:
+        bs.SynthesisConfig.from_json(text)
+    assert field in str(error.value)
+
+
+def test_recipe_fields_may_be_left_out():
+    text = _config_with(positive={"ratio": 0.5}, negative=None)
+    assert bs.SynthesisConfig.from_json(text).positive == DrawingRecipe(ratio=0.5)
+
+
+# ---------------------------------------------------------------- one example
+
+def test_outcome_of_each_kind_of_example(digits):
+    original = good(digits, 0)
+    outcome = bs.synthesize_example(original, CONFIG)
+    assert (outcome.kind, outcome.key) == (bs.GOOD, "train-000")
+    assert_drawn_from_key(outcome.record, CONFIG, original)
+
+    drawn = user_drawn(digits, "by-hand")
+    assert bs.synthesize_example(drawn, CONFIG) == bs.Outcome(bs.PASSED_THROUGH, "by-hand", record=drawn)
+    # a mask and drawings: kept unless overwriting
+    both = outcome.record
+    assert bs.synthesize_example(both, CONFIG).record == both
+    overwritten = bs.synthesize_example(both, bs.SynthesisConfig(seed=3, overwrite=True))
+    assert overwritten.kind == bs.GOOD and overwritten.record != both
+
+    png = bs.synthesize_example(corrupt_png(digits, "broken"), CONFIG)
+    assert (png.kind, png.key) == (bs.BAD, "broken") and examples.IMAGE_KEY in png.reason
+    size = bs.synthesize_example(mask_of_other_size(digits, "small-mask"), CONFIG)
+    assert size.kind == bs.BAD and "sizes must match" in size.reason and examples.MASK_KEY in size.reason
+    labels = examples.make_example(digits.images[3], np.where(digits.masks[3] == 1, 5, 0), key="five")
+    wrong = bs.synthesize_example(labels.SerializeToString(), CONFIG)
+    assert wrong.kind == bs.BAD and "label 5" in wrong.reason and wrong.reason.startswith("five:")
+    unlabelled = bs.synthesize_example(examples.make_example(digits.images[4], key="bare").SerializeToString(), CONFIG)
+    assert unlabelled.kind == bs.BAD and "neither a true mask" in unlabelled.reason
+    junk = bs.synthesize_example(b"\xff\xff\xff\xff", CONFIG)
+    assert junk.kind == bs.BAD and junk.key.startswith("record sha256:")
+
+
+def test_generator_depends_on_seed_and_key():
+    draw = lambda seed, key: bs.example_rng(seed, key).integers(1 << 30, size=4).tolist()  # noqa: E731
+    assert draw(0, "a") == draw(0, "a")
+    assert draw(0, "a") != draw(0, "b")
+    assert draw(0, "a") != draw(1, "a")
+
+
+# ---------------------------------------------------------------- Beam
+
+@pytest.mark.slow  # ~35 s: each worker process starts its own Python and TensorFlow
+def test_two_worker_processes_write_the_same_records_as_one(tmp_path, digits):
+    train = [good(digits, i) for i in range(30)]
+    bad = {"broken-png": corrupt_png(digits, "broken-png"), "mask-14x14": mask_of_other_size(digits, "mask-14x14")}
+    hand = user_drawn(digits, "by-hand")
+    splits = {"train": train + list(bad.values()) + [hand], "eval": [good(digits, i, "eval") for i in range(30, 38)]}
+
+    counts, outputs, dead = run(tmp_path, splits, args=ONE_WORKER, name="one")
+    counts2, outputs2, dead2 = run(tmp_path, splits, args=TWO_PROCESSES, name="two")
+
+    assert counts == counts2 == {"train": bs.SplitCounts(good=30, bad=2, passed_through=1),
+                                 "eval": bs.SplitCounts(good=8)}
+    for split in splits:
+        records = read_split(outputs[split])
+        assert records == read_split(outputs2[split])
+        assert bs.read_dead_letters(dead, split) == bs.read_dead_letters(dead2, split)
+    # the two processes really shared the work: each wrote its own shard
+    assert len(glob.glob(os.path.join(outputs2["train"], "*.gz"))) == 2
+
+    records = read_split(outputs["train"])
+    assert hand in records and len(records) == 31
+    originals = {key_of(r): r for r in train}
+    for record in records:
+        if record != hand:
+            assert_drawn_from_key(record, CONFIG, originals[key_of(record)])
+    letters = bs.read_dead_letters(dead, "train")
+    assert [letter["key"] for letter in letters] == sorted(bad)
+    assert all(letter["split"] == "train" and letter["reason"].startswith(letter["key"]) for letter in letters)
+
+
+def test_above_the_bad_fraction_the_run_fails_after_writing_the_good_examples(tmp_path, digits):
+    train = [good(digits, i) for i in range(6)]
+    splits = {"train": train + [corrupt_png(digits, "broken-png"), mask_of_other_size(digits, "mask-14x14")],
+              "eval": [good(digits, i, "eval") for i in range(6, 9)]}
+    with pytest.raises(bs.TooManyBadExamplesError) as error:
+        run(tmp_path, splits, copy_splits=["eval"])
+    message = str(error.value)
+    for part in ("'train'", "2 of 8", "25.00%", "10.00%", "broken-png", "mask-14x14"):
+        assert part in message
+    assert sorted(without_drawings(r) for r in read_split(str(tmp_path / "run" / "train"))) == \
+        sorted(without_drawings(r) for r in train)
+    # a copied split is written unchanged and is not checked
+    assert read_split(str(tmp_path / "run" / "eval")) == sorted(splits["eval"])
+    assert not os.path.exists(tmp_path / "run" / "dead" / "Split-eval")
+
+
+def test_an_output_directory_with_earlier_shards_is_refused(tmp_path, digits):
+    splits = {"train": [good(digits, 0)]}
+    run(tmp_path, splits)
+    with pytest.raises(FileExistsError, match="'train'"):
+        run(tmp_path, splits)
+
+
+def test_beam_counters(tmp_path, digits):
+    import apache_beam as beam
+    from apache_beam.metrics.metric import MetricsFilter
+    records = [good(digits, 0), good(digits, 1), corrupt_png(digits, "broken"), user_drawn(digits, "hand")]
+    pattern = write_split(str(tmp_path / "in"), records)
+    pipeline = beam.Pipeline(argv=ONE_WORKER)
+    _ = pipeline | bs.SynthesizeSplit(pattern, str(tmp_path / "out"), str(tmp_path / "dead"), CONFIG, "train")
+    result = pipeline.run()
+    result.wait_until_finish()
+    counters = {c.key.metric.name: c.committed
+                for c in result.metrics().query(MetricsFilter().with_namespace(bs.COUNTER_NAMESPACE))["counters"]}
+    assert counters == {"good": 2, "bad": 1, "passed_through": 1}
+
+
+# ---------------------------------------------------------------- TFX component
+
+def _pipeline(root, data, config_json, beam_pipeline_args=()):
+    from tfx import v1 as tfx
+
+    from components.coarse_label_gen import CoarseLabelGen
+    example_gen = tfx.components.ImportExampleGen(
+        input_base=data, input_config=tfx.proto.Input(splits=[
+            tfx.proto.Input.Split(name="train", pattern="train/*"),
+            tfx.proto.Input.Split(name="eval", pattern="eval/*")]))
+    coarse = CoarseLabelGen(examples=example_gen.outputs["examples"], config_json=config_json, splits="train")
+    return tfx.dsl.Pipeline(
+        pipeline_name="coarse-label-gen-test", pipeline_root=os.path.join(root, "pipeline"),
+        components=[example_gen, coarse], enable_cache=False,
+        metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
+            os.path.join(root, "metadata.sqlite")),
+        beam_pipeline_args=list(beam_pipeline_args))
+
+
+def _latest(store, type_name):
+    artifacts = store.get_artifacts_by_type(type_name)
+    assert len(artifacts) == 1, f"expected one {type_name}, got {len(artifacts)}"
+    return artifacts[0]
+
+
+@pytest.mark.slow  # ~40 s: two Beam jobs under a real TFX runner
+def test_component_in_a_local_tfx_pipeline(tmp_path, digits):
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2
+    from tfx import v1 as tfx
+
+    from coarseseg_tf.data.converters import convert_mnist
+    from components import SynthesisDeadLetters
+
+    data = str(tmp_path / "data")
+    convert_mnist(data, num_train=24, num_eval=6)
+    examples.write_tfrecord(os.path.join(data, "train", "broken.tfrecord.gz"), [corrupt_png(digits, "broken-png")])
+    config = bs.SynthesisConfig(seed=5, max_bad_fraction=0.1)
+    # two worker threads: CoarseLabelGen's Beam job must run with the pipeline's arguments
+    tfx.orchestration.LocalDagRunner().run(_pipeline(
+        str(tmp_path), data, config.to_json(),
+        ["--direct_num_workers=2", "--direct_running_mode=multi_threading"]))
+
+    store = metadata_store.MetadataStore(tfx.orchestration.metadata.sqlite_metadata_connection_config(
+        str(tmp_path / "metadata.sqlite")))
+    states = {store.get_execution_types_by_id([e.type_id])[0].name.rsplit(".", 1)[-1]: e.last_known_state
+              for e in store.get_executions()}
+    assert states["CoarseLabelGen"] == metadata_store_pb2.Execution.COMPLETE, states
+    labeled = [a for a in store.get_artifacts_by_type("Examples") if "CoarseLabelGen" in a.uri]
+    assert len(labeled) == 1
+    labeled = labeled[0]
+    assert json.loads(labeled.properties["split_names"].string_value) == ["train", "eval"]
+    assert labeled.custom_properties["file_format"].string_value == "tfrecords_gzip"
+    dead = _latest(store, SynthesisDeadLetters.TYPE_NAME)
+    assert dead.custom_properties["num_bad"].int_value == 1
+    assert json.loads(dead.custom_properties["counts"].string_value) == {
+        "train": {"good": 24, "bad": 1, "passed_through": 0}}
+    assert [letter["key"] for letter in bs.read_dead_letters(dead.uri, "train")] == ["broken-png"]
+    assert sorted(os.listdir(labeled.uri)) == ["Split-eval", "Split-train"]
+
+    imported = [a for a in store.get_artifacts_by_type("Examples") if "ImportExampleGen" in a.uri][0]
+    originals = {key_of(r): r for r in read_split(os.path.join(imported.uri, "Split-train"))}
+    train = read_split(os.path.join(labeled.uri, "Split-train"))
+    assert len(train) == 24
+    for record in train:
+        assert_drawn_from_key(record, config, originals[key_of(record)])
+    # eval was not in `splits`: copied, byte for byte
+    assert read_split(os.path.join(labeled.uri, "Split-eval")) == \
+        read_split(os.path.join(imported.uri, "Split-eval"))
+    assert len(glob.glob(os.path.join(labeled.uri, "Split-train", "*.gz"))) == 2
+
+
+def test_component_compiles_for_kubeflow_v2(tmp_path):
+    import yaml
+    from tfx import v1 as tfx
+    from tfx.utils import import_utils
+
+    from components import SynthesisDeadLetters
+    output = str(tmp_path / "pipeline.yaml")
+    runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
+        config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(default_image="coarseseg:test"),
+        output_filename=output)
+    runner.run(_pipeline("gs://bucket/root", "gs://bucket/data", CONFIG.to_json()), write_out=True)
+    spec = yaml.safe_load(open(output))
+    executor = spec["deploymentSpec"]["executors"]["CoarseLabelGen_executor"]["container"]
+    assert executor["args"][executor["args"].index("--executor_class_path") + 1] == \
+        "components.coarse_label_gen.CoarseLabelGen_Executor"
+    parameters = spec["root"]["dag"]["tasks"]["CoarseLabelGen"]["inputs"]["parameters"]
+    assert bs.SynthesisConfig.from_json(
+        parameters["config_json"]["runtimeValue"]["constantValue"]["stringValue"]) == CONFIG
+    # the Kubeflow container finds the executor and a custom artifact class by these paths
+    assert import_utils.import_class_by_path("components.coarse_label_gen.CoarseLabelGen_Executor")
+    assert import_utils.import_class_by_path(SynthesisDeadLetters.TYPE_NAME) is SynthesisDeadLetters
+
+
+def test_unknown_split_parameter_is_named():
+    from components.coarse_label_gen import selected_splits
+    assert selected_splits("", ["train", "eval"]) == ["train", "eval"]
+    assert selected_splits(" eval ", ["train", "eval"]) == ["eval"]
+    with pytest.raises(ValueError, match=r"\['test'\]"):
+        selected_splits("train,test", ["train", "eval"])
