@@ -7,9 +7,15 @@ This is the logic behind the pipeline's ``CoarseLabelGen`` component
 Determinism. The drawings of an example depend only on the config and the example's
 key (``image/filename``): its generator is seeded by ``(config.seed, sha256(key))``
 (:func:`example_rng`), never by its position in a file or the worker it lands on. So
-a rerun, or a run with more workers or another Beam runner, writes the same *set* of
-serialized records per split, byte for byte. What may differ is how the records are
-spread over the output shards and their order inside a shard: Beam decides both.
+a rerun, or a run with more workers or another Beam runner, writes the same multiset
+of serialized records per split, byte for byte ("identical output" below), given the
+same versions of numpy, scipy, scikit-image and Pillow (their arithmetic and PNG
+encoder make the bytes). What may differ is how the records are spread over the
+output shards and their order inside a shard: Beam decides both.
+
+Examples that already carry drawings (a person's) pass through unchanged unless the
+config says ``overwrite``; splits named in ``copy_splits`` get no drawings at all and
+are rewritten record for record.
 
 Bad input. An example that cannot be decoded (corrupt PNG, a mask of another size
 than its image, not a tf.Example) or whose mask holds labels outside
