@@ -326,3 +326,18 @@ def test_cli_convert_folder_and_errors(tmp_path, capsys):
         main(["convert", "--format", "folder", "--source", str(tmp_path / "data"), "-o", str(tmp_path / "x")])
     with pytest.raises(SystemExit, match="needs --source"):
         main(["convert", "--format", "cityscapes", "-o", str(tmp_path / "x")])
+
+
+def test_sixteen_bit_images_are_refused_by_name(tmp_path):
+    from coarseseg_tf.data.files import read_image
+    Image.fromarray(np.full((4, 4), 4000, np.uint16)).save(tmp_path / "deep.png")
+    with pytest.raises(DatasetError, match="deep.png: I;16 images are not supported"):
+        read_image(str(tmp_path / "deep.png"))
+
+
+def test_cli_help_of_the_dataset_commands(capsys):
+    from coarseseg_tf.cli import build_parser
+    for command in ("convert", "import-drawings"):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args([command, "--help"])
+        assert "usage: coarseseg " + command in capsys.readouterr().out

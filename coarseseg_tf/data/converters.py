@@ -96,12 +96,13 @@ def split_keys(keys, eval_fraction: float, seed: int = 0) -> dict[str, list[str]
 CITYSCAPES_SPLITS = {"train": "train", "val": "eval"}
 
 
-def convert_cityscapes(source: str, output_dir: str, size=(256, 512), crop=None, seed: int = 0,
+def convert_cityscapes(source: str, output_dir: str, size=None, crop=None, seed: int = 0,
                        splits: dict | None = None, strict: bool = False) -> dict[str, str]:
     """Writes Cityscapes splits as TFRecords; returns {pipeline split: path}.
 
     ``splits`` maps Cityscapes splits to the pipeline's (default: train -> train,
-    val -> eval). Other arguments as in :func:`coarseseg_tf.data.cityscapes.iter_records`.
+    val -> eval). Other arguments as in :func:`coarseseg_tf.data.cityscapes.iter_records`;
+    ``size=(256, 512)`` is what a CPU can train on, None keeps 2048×1024.
     """
     from coarseseg_tf.data import cityscapes
     return {ours: write_records(output_dir, ours, cityscapes.iter_records(

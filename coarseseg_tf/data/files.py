@@ -76,9 +76,12 @@ def _open(path: str):
 
 
 def read_image(path: str) -> np.ndarray:
-    """An image file -> (H, W, 3) uint8 RGB, or (H, W, 1) for grayscale files."""
+    """An 8-bit image file -> (H, W, 3) uint8 RGB, or (H, W, 1) for grayscale files."""
     with _open(path) as image:
-        if image.mode in ("L", "1", "I;16", "I", "F"):
+        if image.mode in ("I", "I;16", "I;16B", "F"):
+            # PIL would clip, not rescale, these to 8 bits
+            raise DatasetError(f"{path}: {image.mode} images are not supported; convert it to 8 bits")
+        if image.mode in ("L", "LA", "1"):
             return np.asarray(image.convert("L"), np.uint8)[..., None]
         return np.asarray(image.convert("RGB"), np.uint8)
 
