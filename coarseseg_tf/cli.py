@@ -244,7 +244,7 @@ def cmd_convert(args):
             paths = converters.convert_mnist(args.output_dir, seed=args.seed)
         elif args.format == "cityscapes":
             paths = converters.convert_cityscapes(args.source, args.output_dir, size=args.size, crop=args.crop,
-                                                  strict=args.strict, **common)
+                                                  train_masks=args.train_masks, strict=args.strict, **common)
         elif args.format == "fundus":
             paths = converters.convert_fundus(args.source, args.output_dir, size=args.size, tile=args.tile,
                                               overlap=args.overlap, eval_fraction=args.eval_fraction,
@@ -410,6 +410,8 @@ def build_parser():
     p.add_argument("--overlap", type=int, default=0, help="fundus: pixels shared by neighbouring tiles")
     p.add_argument("--eval-fraction", type=float, default=0.2,
                    help="fundus, folder: share of images held out for eval (Cityscapes uses val)")
+    p.add_argument("--train-masks", action="store_true",
+                   help="cityscapes: keep the gtFine masks in the train split (training then uses them)")
     p.add_argument("--num-classes", type=int, default=2, help="folder: L, to check the label ids")
     p.add_argument("--binary-masks", action="store_true", help="folder: masks are 0/255 files (non-zero = class 1)")
     p.add_argument("--seed", type=int, default=0, help="seeds the eval split and synthesized drawings")

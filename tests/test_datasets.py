@@ -285,6 +285,8 @@ def test_convert_cityscapes_writes_train_and_eval(cityscapes_root, tmp_path):
     root, written = cityscapes_root
     paths = converters.convert_cityscapes(root, str(tmp_path), size=None)
     assert sorted(paths) == ["eval", "train"]
+    train = _read_tfrecord(paths["train"])
+    assert all(r.mask is None and r.positive is not None for r in train)  # drawings only: no supervised run
     decoded = _read_tfrecord(paths["eval"])
     assert [r.key for r in decoded] == sorted(CITYSCAPES_FRAMES["val"])
     for record in decoded:

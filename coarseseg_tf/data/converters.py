@@ -97,16 +97,21 @@ CITYSCAPES_SPLITS = {"train": "train", "val": "eval"}
 
 
 def convert_cityscapes(source: str, output_dir: str, size=None, crop=None, seed: int = 0,
-                       splits: dict | None = None, strict: bool = False) -> dict[str, str]:
+                       splits: dict | None = None, train_masks: bool = False,
+                       strict: bool = False) -> dict[str, str]:
     """Writes Cityscapes splits as TFRecords; returns {pipeline split: path}.
 
     ``splits`` maps Cityscapes splits to the pipeline's (default: train -> train,
     val -> eval). Other arguments as in :func:`coarseseg_tf.data.cityscapes.iter_records`;
     ``size=(256, 512)`` is what a CPU can train on, None keeps 2048×1024.
+    The train split leaves the gtFine masks out unless ``train_masks``: the Trainer
+    trains an image that has a true mask on that mask, which would make the run
+    supervised instead of learning from the coarse drawings.
     """
     from coarseseg_tf.data import cityscapes
     return {ours: write_records(output_dir, ours, cityscapes.iter_records(
-                source, theirs, size=size, crop=crop, seed=seed, strict=strict))
+                source, theirs, size=size, crop=crop, seed=seed, strict=strict,
+                fine=None if ours != "train" or train_masks else False))
             for theirs, ours in (splits or CITYSCAPES_SPLITS).items()}
 
 
