@@ -33,15 +33,15 @@ class ServingClient:
       base_url: e.g. ``http://localhost:8501``.
       model_name: the served model's name.
       version: a version number to pin, or None for the latest.
-      label: a version label (``stable``, ``canary``) instead of a number.
       timeout: seconds to wait for each answer.
       retries: extra attempts after a connection error or an HTTP 503 (model loading,
         server starting); other errors are not retried.
       backoff: seconds before the first retry, doubled for each further one.
+      label: a version label (``stable``, ``canary``) instead of a version number.
     """
 
-    def __init__(self, base_url: str, model_name: str, version: int | None = None, label: str | None = None,
-                 timeout: float = 30.0, retries: int = 3, backoff: float = 0.2):
+    def __init__(self, base_url: str, model_name: str, version: int | None = None, timeout: float = 30.0,
+                 retries: int = 3, backoff: float = 0.2, label: str | None = None):
         if version is not None and label is not None:
             raise ValueError("give a version or a label, not both")
         if retries < 0:

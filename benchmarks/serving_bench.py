@@ -1,0 +1,200 @@
+"""Serving throughput and latency: the local TF Serving stand-in on loopback vs the SavedModel in-process.
+
+A CoarseSegModel (U-Net width 16, depth 2, L = 2, the pipeline's configuration) is
+exported with coarseseg_tf.export and served by ``coarseseg serve`` in a subprocess.
+Client threads (1, 4, 16) each send one image per request with ServingClient.segment
+(row format, base64 PNG in, the full TF Serving JSON out, mask PNG decoded) until
+``--requests`` requests have been answered; MNIST-size (28×28 real digits) and 256×256
+(the same digits upscaled) images. The in-process baseline calls the same SavedModel's
+``serving_default`` one image at a time in this process. Reported: requests per second,
+p50/p99 latency, and the server's throughput and p50 relative to in-process.
+Writes benchmarks/results/serving.md and .json.
+
+    python benchmarks/serving_bench.py [--requests 2000] [--concurrency 1 4 16] [--sizes 28 256]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.dirname(__file__))
+from results_io import write_results  # noqa: E402
+
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from coarseseg_tf import CoarseSegModel  # noqa: E402
+from coarseseg_tf.data.examples import encode_png, to_uint8_image  # noqa: E402
+from coarseseg_tf.data.mnist import load_mnist  # noqa: E402
+from coarseseg_tf.export import export_saved_model, load_serving_model, segment_image_bytes  # noqa: E402
+from coarseseg_tf.serving import ServingClient, ServingError  # noqa: E402
+
+MODEL_NAME = "coarseseg"
+IN_PROCESS_NOTE = ("The in-process baseline calls the signature from one thread, one image at a time; with several clients the server runs calls concurrently on both cores, which is how a ratio above 1 can occur.")
+
+
+def _images(size: int, count: int = 16) -> list[bytes]:
+    digits = load_mnist(limit=count).images
+    out = []
+    for digit in digits:
+        image = Image.fromarray(to_uint8_image(digit)[..., 0])
+        if size != image.size[0]:
+            image = image.resize((size, size), Image.BILINEAR)
+        out.append(encode_png(np.asarray(image)))
+    return out
+
+
+def _summary(latencies, wall):
+    latencies = np.asarray(latencies) * 1000
+    return {"requests": int(len(latencies)), "seconds": round(wall, 2),
+            "throughput_rps": round(len(latencies) / wall, 1),
+            "p50_ms": round(float(np.percentile(latencies, 50)), 2),
+            "p99_ms": round(float(np.percentile(latencies, 99)), 2)}
+
+
+def in_process(serving_fn, encoded, requests):
+    """Sequential calls of the signature, one image each."""
+    for data in encoded[:5]:  # warm-up: first calls trace and allocate
+        segment_image_bytes(serving_fn, [data])
+    latencies, start = [], time.perf_counter()
+    for i in range(requests):
+        t = time.perf_counter()
+        segment_image_bytes(serving_fn, [encoded[i % len(encoded)]])
+        latencies.append(time.perf_counter() - t)
+    return _summary(latencies, time.perf_counter() - start)
+
+
+def over_rest(url, encoded, requests, concurrency, expected):
+    """``requests`` single-image requests from ``concurrency`` threads; checks every mask."""
+    counter, lock, latencies, errors = [0], threading.Lock(), [], []
+
+    def worker():
+        client = ServingClient(url, MODEL_NAME, timeout=120, retries=0)
+        while True:
+            with lock:
+                i = counter[0]
+                if i >= requests:
+                    return
+                counter[0] += 1
+            t = time.perf_counter()
+            try:
+                mask = client.segment([encoded[i % len(encoded)]])[0]
+            except ServingError as error:
+                errors.append(str(error))
+                continue
+            elapsed = time.perf_counter() - t
+            if not np.array_equal(mask, expected[i % len(encoded)]):
+                errors.append(f"request {i}: mask differs from in-process")
+            with lock:
+                latencies.append(elapsed)
+
+    for data in encoded[:5]:
+        ServingClient(url, MODEL_NAME, timeout=120).segment([data])
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - start
+    if errors:
+        raise RuntimeError(f"{len(errors)} failed requests, first: {errors[0]}")
+    return _summary(latencies, wall)
+
+
+def start_server(base_path, port):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "coarseseg_tf.cli", "serve", "--model-base-path", base_path,
+         "--model-name", MODEL_NAME, "--port", str(port), "--max-image-pixels", str(1024 * 1024)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    client = ServingClient(f"http://127.0.0.1:{port}", MODEL_NAME, retries=0, timeout=5)
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        try:
+            client.status()
+            return process
+        except ServingError:
+            if process.poll() is not None:
+                raise RuntimeError("the server exited while starting")
+            time.sleep(0.5)
+    process.terminate()
+    raise RuntimeError("the server did not come up within 180 s")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=2000, help="requests per row of the table")
+    parser.add_argument("--requests-256", type=int, help="requests per 256x256 row (default: --requests)")
+    parser.add_argument("--in-process-requests", type=int, default=500, help="calls for the in-process baseline")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[28, 256])
+    parser.add_argument("--port", type=int, default=18601)
+    args = parser.parse_args()
+
+    import keras
+    keras.utils.set_random_seed(0)
+    model = CoarseSegModel(num_classes=2, input_channels=1, width=16, depth=2)
+    model.build()
+    workdir = tempfile.mkdtemp(prefix="serving_bench_")
+    base = os.path.join(workdir, MODEL_NAME)
+    export_saved_model(model, os.path.join(base, "1"))
+    serving_fn = load_serving_model(base).signatures["serving_default"]
+
+    rows = []
+    server = start_server(base, args.port)
+    url = f"http://127.0.0.1:{args.port}"
+    try:
+        for size in args.sizes:
+            encoded = _images(size)
+            expected = segment_image_bytes(serving_fn, encoded)
+            requests = args.requests_256 if size == 256 and args.requests_256 else args.requests
+            base_row = in_process(serving_fn, encoded, min(args.in_process_requests, requests))
+            print(f"{size}x{size} in-process: {base_row}", flush=True)
+            rows.append({"size": size, "mode": "in-process", "concurrency": 1, **base_row})
+            for concurrency in args.concurrency:
+                row = over_rest(url, encoded, requests, concurrency, expected)
+                row["throughput_vs_in_process"] = round(row["throughput_rps"] / base_row["throughput_rps"], 3)
+                row["p50_vs_in_process"] = round(row["p50_ms"] / base_row["p50_ms"], 2)
+                print(f"{size}x{size} REST x{concurrency}: {row}", flush=True)
+                rows.append({"size": size, "mode": "REST", "concurrency": concurrency, **row})
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    lines = ["# Serving: local TF Serving stand-in over loopback vs in-process SavedModel", "",
+             f"Model: CoarseSegModel width 16, depth 2, L = 2, 1 channel; one image per request. "
+             f"Server: `coarseseg serve` (ThreadingHTTPServer) in a subprocess; clients: "
+             f"ServingClient threads in another process, row format, every mask checked against "
+             f"the in-process result. Machine: {os.cpu_count()} CPU cores ({platform.machine()}) "
+             "shared by server, clients and other work; numbers are indicative only.", "",
+             "| image | mode | clients | requests | req/s | p50 ms | p99 ms | req/s ÷ in-process | p50 ÷ in-process |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        ratio = (f"{r['throughput_vs_in_process']:.2f} | {r['p50_vs_in_process']:.2f}"
+                 if r["mode"] == "REST" else "1 | 1")
+        lines.append(f"| {r['size']}×{r['size']} | {r['mode']} | {r['concurrency']} | {r['requests']} | "
+                     f"{r['throughput_rps']:.1f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {ratio} |")
+    lines += ["", "The REST response carries every output of the signature as JSON, including "
+              "`mask` as nested lists (65,536 numbers at 256×256) beside `mask_png_bytes`; "
+              "TF Serving's REST API has no output filter, so that cost is part of the number. "
+              "urllib opens a new connection per request. " + IN_PROCESS_NOTE]
+    if args.requests_256 and args.requests_256 != args.requests:
+        lines += ["", f"256×256 rows use {args.requests_256} requests instead of {args.requests} "
+                      "to keep the whole run near ten minutes on this machine."]
+    lines.append("")
+    path = write_results("serving", "\n".join(lines), {"rows": rows, "args": vars(args)})
+    print(f"wrote {path}.md")
+
+
+if __name__ == "__main__":
+    main()
