@@ -39,7 +39,9 @@ from coarseseg_tf.export import export_saved_model, load_serving_model, segment_
 from coarseseg_tf.serving import ServingClient, ServingError  # noqa: E402
 
 MODEL_NAME = "coarseseg"
-IN_PROCESS_NOTE = ("The in-process baseline calls the signature from one thread, one image at a time; with several clients the server runs calls concurrently on both cores, which is how a ratio above 1 can occur.")
+IN_PROCESS_NOTE = ("The in-process baseline calls the signature from one thread, one image at a time; "
+                   "with several clients the server runs calls concurrently on both cores, which is how "
+                   "a ratio above 1 can occur.")
 
 
 def _images(size: int, count: int = 16) -> list[bytes]:

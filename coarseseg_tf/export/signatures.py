@@ -34,7 +34,6 @@ SERVING_SIGNATURE = "serving_default"
 EXAMPLES_SIGNATURE = "serving_examples"
 IMAGE_BYTES_INPUT = "image_bytes"
 EXAMPLES_INPUT = "examples"
-OUTPUTS = ("mask", "mask_png_bytes", "image_size")
 PROBABILITIES_OUTPUT = "probabilities"
 #: mask value outside an image that is smaller than the largest one in its batch
 PAD_LABEL = IGNORE_LABEL
