@@ -308,6 +308,16 @@ def test_new_version_is_served_without_restart(tmp_path, exported):
             np.testing.assert_array_equal(mask, reference)
         pinned = ServingClient(server.url, MODEL, version=1).segment(exported["encoded"])
         np.testing.assert_array_equal(pinned[0], exported["reference"][0])
+
+        # a broken push is reported and skipped: the versions it would replace keep serving
+        (base / "3").mkdir()
+        (base / "3" / "saved_model.pb").write_bytes(b"not a SavedModel")
+        _wait_for(lambda: len(client.status()["model_version_status"]) == 3, what="version 3 to fail")
+        status = client.status()["model_version_status"]
+        assert status[0]["version"] == "3" and status[0]["state"] == "END"
+        assert status[0]["status"]["error_message"]
+        assert server.models.versions() == [1, 2]
+        np.testing.assert_array_equal(client.segment(exported["encoded"][:1])[0], expected[0])
     finally:
         server.stop()
 

@@ -101,13 +101,18 @@ class ModelVersions:
         self._refresh_lock = threading.Lock()  # one refresh at a time
 
     def refresh(self) -> None:
-        """Loads the newest versions not loaded yet and unloads the ones that fell out."""
+        """Loads the newest versions not loaded yet, then unloads the ones that fell out.
+
+        A version that fails to load is reported by ``status()`` and skipped (until a
+        restart); it does not count among the newest, so the versions it would have
+        replaced keep serving, as with TF Serving's availability-preserving policy.
+        """
         from coarseseg_tf.export import saved_model_versions
         import tensorflow as tf
         with self._refresh_lock:
-            wanted = sorted(saved_model_versions(self.base_path), reverse=True)[:self.num_versions]
-            for version in wanted:
-                if version in self._served or version in self._failed:
+            on_disk = sorted(saved_model_versions(self.base_path), reverse=True)
+            for version in on_disk:
+                if version not in self._newest_loadable(on_disk) or version in self._served:
                     continue
                 path = os.path.join(self.base_path, str(version))
                 try:
@@ -120,10 +125,15 @@ class ModelVersions:
                 with self._lock:
                     self._served[version] = served
                 log.info("serving model %s version %d from %s", self.name, version, path)
+            wanted = self._newest_loadable(on_disk)
             with self._lock:
                 for version in [v for v in self._served if v not in wanted]:
                     del self._served[version]
                     log.info("unloaded model %s version %d", self.name, version)
+
+    def _newest_loadable(self, on_disk: list[int]) -> list[int]:
+        """The versions to serve: the newest ``num_versions`` of those that did not fail to load."""
+        return [v for v in on_disk if v not in self._failed][:self.num_versions]
 
     def versions(self) -> list[int]:
         with self._lock:
