@@ -5,7 +5,6 @@ Every test talks real HTTP on loopback to a server that loads real SavedModels.
 import base64
 import io
 import json
-import os
 import shutil
 import socket
 import subprocess
