@@ -5,7 +5,7 @@ pipeline's (or the component's ``with_beam_pipeline_args``) ``beam_pipeline_args
 the same component runs on the DirectRunner, Dataflow, Flink or Spark. All logic is
 in :mod:`coarseseg_tf.data.beam_synthesis`; this module maps artifacts to paths.
 
-Inputs / parameters / outputs::
+Inputs / parameters / outputs of :class:`CoarseLabelGen`::
 
     examples              Examples (e.g. from ImportExampleGen), tf.Example payload
     config_json           SynthesisConfig(...).to_json()
@@ -45,19 +45,14 @@ def selected_splits(splits: str, available: list[str]) -> list[str]:
 
 
 @tfx.dsl.components.component(use_beam=True)
-def CoarseLabelGen(  # noqa: N802 (a component is named like a class, as TFX's are)
+def synthesize_coarse_labels(
         examples: tfx.dsl.components.InputArtifact[tfx.types.standard_artifacts.Examples],
         labeled_examples: tfx.dsl.components.OutputArtifact[tfx.types.standard_artifacts.Examples],
         dead_letters: tfx.dsl.components.OutputArtifact[SynthesisDeadLetters],
         config_json: tfx.dsl.components.Parameter[str],
         splits: tfx.dsl.components.Parameter[str] = "",
         beam_pipeline: tfx.dsl.components.BeamComponentParameter[beam.Pipeline] = None):
-    """Adds synthetic positive/negative drawings, made from the true masks, to Examples.
-
-    Fails (after writing every good example) when a split's fraction of bad examples
-    is above the config's ``max_bad_fraction``; see
-    :func:`coarseseg_tf.data.beam_synthesis.run_synthesis`.
-    """
+    """The executor's body: artifacts to paths, then the Beam job; see :class:`CoarseLabelGen`."""
     config = beam_synthesis.SynthesisConfig.from_json(config_json)
     payload = examples_utils.get_payload_format(examples)
     if payload != example_gen_pb2.PayloadFormat.FORMAT_TF_EXAMPLE:
@@ -78,3 +73,24 @@ def CoarseLabelGen(  # noqa: N802 (a component is named like a class, as TFX's a
     dead_letters.set_string_custom_property(
         "counts", json.dumps({name: vars(c) for name, c in counts.items()}, sort_keys=True))
     dead_letters.set_int_custom_property("num_bad", sum(c.bad for c in counts.values()))
+
+
+class CoarseLabelGen(synthesize_coarse_labels):
+    """Adds synthetic positive/negative drawings, made from the true masks, to Examples.
+
+    Args:
+      examples: channel of Examples (tf.Example payload).
+      config_json: ``SynthesisConfig(...).to_json()``; checked here, so a malformed
+        config fails when the pipeline is defined, naming the field, not hours later.
+      splits: comma-separated splits to draw on ("" = all); the others are copied.
+
+    Outputs ``labeled_examples`` (Examples) and ``dead_letters`` (SynthesisDeadLetters).
+    The execution fails, after writing every good example, when a split's fraction of
+    bad examples is above the config's ``max_bad_fraction``; see
+    :func:`coarseseg_tf.data.beam_synthesis.run_synthesis`.
+    """
+
+    def __init__(self, *, examples, config_json, splits: str = "", **kwargs):
+        if isinstance(config_json, str):  # a runtime placeholder is checked when it runs
+            beam_synthesis.SynthesisConfig.from_json(config_json)
+        super().__init__(examples=examples, config_json=config_json, splits=splits, **kwargs)

@@ -183,7 +183,7 @@ def test_generator_depends_on_seed_and_key():
 
 # ---------------------------------------------------------------- Beam
 
-@pytest.mark.slow  # ~35 s: each worker process starts its own Python and TensorFlow
+@pytest.mark.slow  # 20-40 s: each worker process starts its own Python and TensorFlow
 def test_two_worker_processes_write_the_same_records_as_one(tmp_path, digits):
     train = [good(digits, i) for i in range(30)]
     bad = {"broken-png": corrupt_png(digits, "broken-png"), "mask-14x14": mask_of_other_size(digits, "mask-14x14")}
@@ -275,7 +275,7 @@ def _latest(store, type_name):
     return artifacts[0]
 
 
-@pytest.mark.slow  # ~40 s: two Beam jobs under a real TFX runner
+@pytest.mark.slow  # 20-40 s: two Beam jobs under a real TFX runner
 def test_component_in_a_local_tfx_pipeline(tmp_path, digits):
     from ml_metadata.metadata_store import metadata_store
     from ml_metadata.proto import metadata_store_pb2
@@ -322,27 +322,91 @@ def test_component_in_a_local_tfx_pipeline(tmp_path, digits):
     assert len(glob.glob(os.path.join(labeled.uri, "Split-train", "*.gz"))) == 2
 
 
-def test_component_compiles_for_kubeflow_v2(tmp_path):
+def _compile_for_kubeflow_v2(tmp_path, config_json):
+    """The pipeline as KubeflowV2DagRunner writes it: the PipelineSpec as a dict."""
     import yaml
     from tfx import v1 as tfx
-    from tfx.utils import import_utils
-
-    from components import SynthesisDeadLetters
     output = str(tmp_path / "pipeline.yaml")
     runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
         config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(default_image="coarseseg:test"),
         output_filename=output)
-    runner.run(_pipeline("gs://bucket/root", "gs://bucket/data", CONFIG.to_json()), write_out=True)
-    spec = yaml.safe_load(open(output))
+    runner.run(_pipeline(str(tmp_path / "kfp"), str(tmp_path / "data"), config_json), write_out=True)
+    with open(output) as f:
+        return yaml.safe_load(f)
+
+
+EXECUTOR = "components.coarse_label_gen.synthesize_coarse_labels_Executor"
+
+
+def test_component_compiles_for_kubeflow_v2(tmp_path):
+    from tfx.utils import import_utils
+
+    from components import SynthesisDeadLetters
+    spec = _compile_for_kubeflow_v2(tmp_path, CONFIG.to_json())
     executor = spec["deploymentSpec"]["executors"]["CoarseLabelGen_executor"]["container"]
     assert executor["args"][executor["args"].index("--executor_class_path") + 1] == \
-        "components.coarse_label_gen.CoarseLabelGen_Executor"
+        EXECUTOR
     parameters = spec["root"]["dag"]["tasks"]["CoarseLabelGen"]["inputs"]["parameters"]
     assert bs.SynthesisConfig.from_json(
         parameters["config_json"]["runtimeValue"]["constantValue"]["stringValue"]) == CONFIG
     # the Kubeflow container finds the executor and a custom artifact class by these paths
-    assert import_utils.import_class_by_path("components.coarse_label_gen.CoarseLabelGen_Executor")
+    assert import_utils.import_class_by_path(EXECUTOR)
     assert import_utils.import_class_by_path(SynthesisDeadLetters.TYPE_NAME) is SynthesisDeadLetters
+
+
+@pytest.mark.slow  # 20-40 s: a fresh Python with TFX and a Beam job
+def test_component_runs_in_the_kubeflow_v2_container_entrypoint(tmp_path, digits):
+    """Runs the executor the way a Kubeflow V2 container does: TFX's entrypoint module,
+    the compiled executor path and types, an ExecutorInput as KFP fills it in."""
+    import subprocess
+    import sys
+    spec = _compile_for_kubeflow_v2(tmp_path, CONFIG.to_json())
+    component = spec["components"]["CoarseLabelGen"]
+    container = spec["deploymentSpec"]["executors"][component["executorLabel"]]["container"]
+
+    def artifact(name, definitions, uri, **metadata):
+        return {"artifacts": [{"name": name, "uri": uri, "metadata": metadata,
+                               "type": definitions["artifacts"][name]["artifactType"]}]}
+
+    source = tmp_path / "import"
+    train = [good(digits, i) for i in range(10)] + [corrupt_png(digits, "broken-png")]  # 1/11 < 10%
+    write_split(str(source / "Split-train"), train)
+    write_split(str(source / "Split-eval"), [good(digits, 10, "eval")])
+    outputs = {"labeled_examples": str(tmp_path / "labeled"), "dead_letters": str(tmp_path / "dead")}
+    executor_input = {
+        "inputs": {"artifacts": {"examples": artifact(
+                       "examples", component["inputDefinitions"], str(source), split_names='["train", "eval"]',
+                       payload_format="FORMAT_TF_EXAMPLE", file_format="tfrecords_gzip")},
+                   "parameterValues": {"config_json": CONFIG.to_json(), "splits": "train"}},
+        "outputs": {"artifacts": {name: artifact(name, component["outputDefinitions"], uri)
+                                  for name, uri in outputs.items()},
+                    "outputFile": str(tmp_path / "task" / "executor_output.json")}}
+    args = [arg for arg in container["args"] if arg != "{{$}}"]
+    args.insert(args.index("--json_serialized_invocation_args") + 1, json.dumps(executor_input))
+    args += ["--json_serialized_inputs_spec_args", json.dumps(component["inputDefinitions"]),
+             "--direct_num_workers=1"]
+    assert container["command"][:2] == ["python", "-m"]
+    done = subprocess.run([sys.executable, "-m", *container["command"][2:], *args], cwd=os.getcwd(),
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    assert len(read_split(os.path.join(outputs["labeled_examples"], "Split-train"))) == 10
+    assert [letter["key"] for letter in bs.read_dead_letters(outputs["dead_letters"], "train")] == ["broken-png"]
+    with open(tmp_path / "task" / "executor_output.json") as f:
+        reported = json.load(f)["artifacts"]
+    assert reported["labeled_examples"]["artifacts"][0]["metadata"]["split_names"] == '["train", "eval"]'
+    assert reported["dead_letters"]["artifacts"][0]["metadata"]["num_bad"] == 1
+
+
+def test_component_checks_its_config_when_the_pipeline_is_defined():
+    from tfx import v1 as tfx
+
+    from components.coarse_label_gen import CoarseLabelGen
+    examples_channel = tfx.dsl.Channel(type=tfx.types.standard_artifacts.Examples)
+    with pytest.raises(bs.ConfigError, match="'positive.ratio'"):
+        CoarseLabelGen(examples=examples_channel, config_json=_config_with(positive__ratio="all"))
+    component = CoarseLabelGen(examples=examples_channel, config_json=CONFIG.to_json())
+    assert set(component.outputs) == {"labeled_examples", "dead_letters"}
 
 
 def test_unknown_split_parameter_is_named():
