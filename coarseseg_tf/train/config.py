@@ -11,6 +11,9 @@ from coarseseg_tf.models.coarse_seg_model import DEFAULT_METHOD, METHODS
 class TrainingConfig:
     """Everything :func:`coarseseg_tf.train.run_fn.run_fn` needs besides the data.
 
+    ``use_masks``: train images that carry a true mask on that mask (semi-supervised).
+    Off by default: the training split's masks are what the drawings were synthesized
+    from, and training on them would not be learning from drawings.
     ``model_options`` go to :class:`~coarseseg_tf.models.CoarseSegModel` (e.g.
     ``cm_form``, ``smoothness_weight``).
     """
@@ -26,6 +29,7 @@ class TrainingConfig:
     depth: int = 2
     seed: int = 0
     shuffle_buffer: int = 2048
+    use_masks: bool = False
     model_options: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -38,6 +42,7 @@ class TrainingConfig:
         _check("learning_rate", self.learning_rate, (int, float), lambda v: v > 0, "a number > 0")
         _check("trace_weight", self.trace_weight, (int, float), lambda v: v >= 0, "a number >= 0")
         _check("method", self.method, str, lambda v: v in METHODS, f"one of {METHODS}")
+        _check("use_masks", self.use_masks, bool, lambda v: True, "true or false")
         _check("model_options", self.model_options, dict, lambda v: True, "a dict")
 
     @classmethod
@@ -56,5 +61,5 @@ class TrainingConfig:
 
 def _check(name, value, types, valid, expected):
     # bool is an int in Python, but True epochs is a config mistake
-    if isinstance(value, bool) or not isinstance(value, types) or not valid(value):
+    if (isinstance(value, bool) and types is not bool) or not isinstance(value, types) or not valid(value):
         raise ValueError(f"training config: field {name!r} must be {expected}, got {value!r}")

@@ -27,17 +27,20 @@ HISTORY_FILE = "history.json"
 KERAS_MODEL_FILE = "model.keras"
 
 
-def examples_dataset(file_patterns, config: TrainingConfig, shuffle: bool) -> tf.data.Dataset:
+def examples_dataset(file_patterns, config: TrainingConfig, training: bool) -> tf.data.Dataset:
     """Unbatched dataset of {"image", "mask", "positive", "negative"} dicts from TFRecords.
 
-    Sharding is by element, not by file: a split is often a single file, and with
-    several workers each must still see a disjoint share of the examples.
+    For training, examples are shuffled and their true masks dropped unless
+    ``config.use_masks``. Sharding is by element, not by file: a split is often a
+    single file, and with several workers each must still see a disjoint share.
     """
     dataset = read_tfrecord_dataset(file_patterns, config.channels)
+    if training and not config.use_masks:
+        dataset = dataset.map(lambda element: {k: v for k, v in element.items() if k != "mask"})
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     dataset = dataset.with_options(options)
-    if shuffle:
+    if training:
         dataset = dataset.shuffle(config.shuffle_buffer, seed=config.seed, reshuffle_each_iteration=True)
     return dataset
 
@@ -59,12 +62,12 @@ def train_from_files(train_files, eval_files, config: TrainingConfig, run_dir: s
     strategy = distribute.strategy_for(role)
     print(f"coarseseg run_fn: worker {role.index + 1}/{role.count}, "
           f"{strategy.num_replicas_in_sync} replica(s), config {json.dumps(config.to_dict())}", flush=True)
-    train = examples_dataset(train_files, config, shuffle=True)
+    train = examples_dataset(train_files, config, training=True)
     steps_per_epoch = None
     if train_steps:
         train = train.repeat()
         steps_per_epoch = max(1, int(train_steps) // config.epochs)
-    validation = examples_dataset(eval_files, config, shuffle=False)
+    validation = examples_dataset(eval_files, config, training=False)
     # each worker backs up to its own directory; mirrored weights make them identical
     backup_dir = os.path.join(run_dir, "backup", f"worker-{role.index}")
     result = fit(train, num_classes=config.num_classes, method=config.method,
