@@ -37,6 +37,18 @@ def _annotated_images(labels):
     return ops.cast(ops.any(ops.not_equal(labels, IGNORE_LABEL), axis=(1, 2)), "float32")
 
 
+def _step_logs(logs):
+    """A step's logs as Keras' trainer can reduce them under the current strategy.
+
+    Keras 3.6 averages each log over workers with ``reduce(..., axis=0)`` under
+    MultiWorkerMirroredStrategy, which fails on scalars: give it one-element vectors
+    there (the reduction returns scalars again). Elsewhere logs stay scalars.
+    """
+    if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+        return {name: ops.reshape(value, (1,)) for name, value in logs.items()}
+    return logs
+
+
 @keras.saving.register_keras_serializable(package="coarseseg_tf")
 class CoarseSegModel(keras.Model):
     """Segmentation network θ plus confusion-matrix heads φ trained jointly.
@@ -135,6 +147,7 @@ class CoarseSegModel(keras.Model):
         self.seg_head.build(features_shape)
         for head in self.cm_heads.values():
             head.build(features_shape)
+        self.transition.build((None, None, None, self.num_classes))
         self.built = True
 
     def call(self, images, training=False):
@@ -234,12 +247,22 @@ class CoarseSegModel(keras.Model):
         self.optimizer.apply([g for g, _ in used], [v for _, v in used])
         for name, tracker in self._trackers.items():
             tracker.update_state(terms[name])
-        return {name: tracker.result() for name, tracker in self._trackers.items()}
+        return _step_logs({name: tracker.result() for name, tracker in self._trackers.items()})
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras 3.6 first averages a sample batch over the replicas, only to build what
+        # is still unbuilt; under MultiWorkerMirroredStrategy that reduction fails on a
+        # dict batch. A built model has nothing to learn from the batch: build the rest
+        # (the optimizer's slots) in the strategy's scope without it.
+        if not self.built or self._distribute_strategy is None:
+            return super()._maybe_symbolic_build(iterator, data_batch)
+        with self.distribute_strategy.scope():
+            self._symbolic_build(data_batch=())
 
     def test_step(self, batch):
         p = self(batch["image"], training=False)
         self.val_miou.update_state(batch["mask"], p)
-        return {"mean_iou": self.val_miou.result()}
+        return _step_logs({"mean_iou": self.val_miou.result()})
 
     @property
     def metrics(self):
