@@ -1,0 +1,1 @@
+"""The coarseseg TFX pipeline: settings (configs.py), its definition (pipeline.py), runners."""

@@ -1,0 +1,75 @@
+"""Settings of the coarseseg pipeline: every value create_pipeline() takes, in one place.
+
+Edit the values here, or override the common ones with environment variables (handy
+for a quick run: ``COARSESEG_EPOCHS=2 python pipeline/local_runner.py``). A malformed
+override is an error naming the variable.
+"""
+import json
+import os
+
+from coarseseg_tf.data.beam_synthesis import SynthesisConfig
+from coarseseg_tf.train.config import TrainingConfig
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _env(name, default, cast):
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return cast(raw)
+    except ValueError as error:
+        raise ValueError(f"environment variable {name}={raw!r} is not a valid {cast.__name__} ({error})") from error
+
+
+PIPELINE_NAME = _env("COARSESEG_PIPELINE_NAME", "coarseseg-mnist", str)
+
+# ---------------------------------------------------------------- where things go (local)
+OUTPUT_DIR = _env("COARSESEG_OUTPUT_DIR", os.path.join(REPO_ROOT, "tfx_output"), str)
+PIPELINE_ROOT = os.path.join(OUTPUT_DIR, "pipelines", PIPELINE_NAME)
+METADATA_PATH = os.path.join(OUTPUT_DIR, "metadata", PIPELINE_NAME, "metadata.db")  # ML Metadata, SQLite
+DATA_ROOT = _env("COARSESEG_DATA_ROOT", os.path.join(OUTPUT_DIR, "data", "mnist"), str)
+MODEL_NAME = "coarseseg"
+# TF Serving layout: <SERVING_MODEL_BASE>/<MODEL_NAME>/<version>/saved_model.pb
+SERVING_MODEL_BASE = os.path.join(OUTPUT_DIR, "serving_model")
+
+# ---------------------------------------------------------------- built-in data
+# DATA_ROOT holds <split>/*.tfrecord.gz in the tf.Example schema of
+# coarseseg_tf.data.examples; the local runner writes MNIST there when it is empty.
+MNIST_NUM_TRAIN = _env("COARSESEG_NUM_TRAIN", 400, int)
+MNIST_NUM_EVAL = _env("COARSESEG_NUM_EVAL", 1000, int)
+MNIST_SEED = 0
+
+# ---------------------------------------------------------------- components
+# CoarseLabelGen: which drawings to synthesize from the true masks, and how (positive=,
+# negative= take coarseseg_tf.data.synthesis.DrawingRecipe; defaults: fracture + thicken)
+SYNTHESIS = SynthesisConfig(num_classes=2, seed=0, max_bad_fraction=0.01)
+SYNTHESIS_SPLITS = ["train"]
+
+# Trainer: passed to coarseseg_tf.train.run_fn.run_fn as custom_config
+TRAINING = TrainingConfig(num_classes=2, channels=1, method="consensus_crf",
+                          epochs=_env("COARSESEG_EPOCHS", 40, int), batch_size=16,
+                          learning_rate=1e-3, width=16, depth=2, seed=0)
+TRAIN_STEPS = None  # None: TRAINING["epochs"] passes over the data
+
+# Evaluator: the pushed model must reach this mean IoU (a fraction) on the eval split
+MIN_MEAN_IOU = _env("COARSESEG_MIN_MEAN_IOU", 0.85, float)
+
+# ---------------------------------------------------------------- Beam
+# Local: Beam's DirectRunner. For Dataflow, Flink or Spark, put their options here, e.g.
+#   ["--runner=DataflowRunner", "--project=MY_PROJECT", "--region=us-central1",
+#    "--temp_location=gs://MY_BUCKET/tmp", "--sdk_container_image=MY_IMAGE"]
+#   ["--runner=FlinkRunner", "--flink_master=HOST:8081", "--environment_type=LOOPBACK"]
+#   ["--runner=SparkRunner", "--spark_master_url=spark://HOST:7077"]
+BEAM_PIPELINE_ARGS = json.loads(_env("COARSESEG_BEAM_ARGS", "null", str)) or [
+    "--direct_running_mode=multi_processing",
+    "--direct_num_workers=0",  # one per CPU core
+]
+
+# ---------------------------------------------------------------- Kubeflow Pipelines (v2)
+KUBEFLOW_IMAGE = _env("COARSESEG_IMAGE", "gcr.io/MY_PROJECT/coarseseg-pipeline:latest", str)
+KUBEFLOW_PIPELINE_ROOT = _env("COARSESEG_KFP_ROOT", "gs://MY_BUCKET/coarseseg/pipeline_root", str)
+KUBEFLOW_DATA_ROOT = _env("COARSESEG_KFP_DATA", "gs://MY_BUCKET/coarseseg/data/mnist", str)
+KUBEFLOW_SERVING_MODEL_BASE = _env("COARSESEG_KFP_SERVING", "gs://MY_BUCKET/coarseseg/serving_model", str)
+KUBEFLOW_OUTPUT_FILE = os.path.join(REPO_ROOT, "coarseseg_pipeline.yaml")
