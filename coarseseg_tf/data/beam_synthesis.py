@@ -5,12 +5,13 @@ This is the logic behind the pipeline's ``CoarseLabelGen`` component
 (``components/coarse_label_gen.py``), usable without TFX through :func:`run_synthesis`.
 
 Determinism. The drawings of an example depend only on the config and the example's
-key (``image/filename``): its generator is seeded by ``(config.seed, sha256(key))``
-(:func:`example_rng`), never by its position in a file or the worker it lands on. So
-a rerun, or a run with more workers or another Beam runner, writes the same multiset
-of serialized records per split, byte for byte ("identical output" below), given the
-same versions of numpy, scipy, scikit-image and Pillow (their arithmetic and PNG
-encoder make the bytes). What may differ is how the records are spread over the
+key (``image/filename``): its generator is :func:`coarseseg_tf.data.files.key_rng`
+``(key, config.seed)``, seeded by a stable digest of the key (not Python's per-process
+salted ``hash()``), never by its position in a file or the worker it lands on. So a
+rerun, or a run with more workers or another Beam runner, writes the same multiset of
+serialized records per split, byte for byte ("identical output" below), given the same
+versions of numpy, scipy, scikit-image and Pillow (their arithmetic and PNG encoder
+make the bytes). What may differ is how the records are spread over the
 output shards and their order inside a shard: Beam decides both.
 
 Examples that already carry drawings (a person's) pass through unchanged unless the
@@ -42,9 +43,9 @@ from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import apache_beam as beam
-import numpy as np
 
 from coarseseg_tf.data import examples
+from coarseseg_tf.data.files import key_rng
 from coarseseg_tf.data.synthesis import (DEFAULT_NEGATIVE, DEFAULT_POSITIVE, DrawingRecipe,
                                          synthesize_drawings)
 
@@ -114,7 +115,8 @@ class SynthesisConfig:
       positive, negative: recipes of the drawings to make; None makes no such drawing
         (its feature is written all-255, "nothing drawn"). Not both None.
       num_classes: classes in the true masks; masks with other labels are bad examples.
-      seed: combined with each example's key to seed its drawings (see :func:`example_rng`).
+      seed: combined with each example's key to seed its drawings
+        (:func:`coarseseg_tf.data.files.key_rng`).
       max_bad_fraction: the run fails when a split's bad / total is above this.
       overwrite: synthesize even for examples that already carry drawings (True), or
         keep those drawings and pass the example through unchanged (False).
@@ -177,16 +179,6 @@ class SynthesisConfig:
 
 # ---------------------------------------------------------------- one example
 
-def example_rng(seed: int, key: str) -> np.random.Generator:
-    """The generator that draws an example's drawings: seeded by ``seed`` and sha256(key).
-
-    A cryptographic digest, not Python's ``hash()``, which is salted per process and
-    would give each Beam worker different drawings.
-    """
-    words = np.frombuffer(hashlib.sha256(key.encode("utf-8")).digest()[:16], dtype="<u4")
-    return np.random.default_rng([seed, *words.tolist()])
-
-
 def _fallback_key(serialized: bytes) -> str:
     """The name of an example without ``image/filename``: a digest of its bytes.
 
@@ -229,7 +221,7 @@ def synthesize_example(serialized: bytes, config: SynthesisConfig) -> Outcome:
         return Outcome(BAD, record.key, reason=f"{record.key}: neither a true mask "
                        f"({examples.MASK_KEY}) nor drawings to learn from")
     try:
-        drawings = synthesize_drawings(record.mask, example_rng(config.seed, record.key),
+        drawings = synthesize_drawings(record.mask, key_rng(record.key, config.seed),
                                        config.num_classes, positive=config.positive,
                                        negative=config.negative)
     except ValueError as error:  # labels outside [0, num_classes): a data problem, not a bug
