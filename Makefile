@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PYTHON310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/bin/python3.10 /usr/local/bin/python3.10; do \
 	$$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { echo $$p; break; }; done)
 
-.PHONY: demo test test-fast bench venv clean
+.PHONY: demo demo-library test test-fast bench venv clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found: install python3.10 (TFX 1.16 needs it)"; exit 1; }
@@ -18,7 +18,12 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 
 venv: $(VENV)/.installed
 
+# the TFX pipeline end to end on MNIST: Beam drawings, training, TFMA mIoU gate, push
 demo: venv
+	$(PY) pipeline/local_runner.py
+
+# the library alone: default method vs naive on the same drawings, with a figure
+demo-library: venv
 	$(VENV)/bin/coarseseg demo --output-dir demo_output
 
 test: venv
@@ -31,4 +36,4 @@ bench: venv
 	$(PY) benchmarks/mnist_table.py
 
 clean:
-	rm -rf $(VENV) demo_output
+	rm -rf $(VENV) demo_output tfx_output

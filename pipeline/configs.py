@@ -44,11 +44,13 @@ MNIST_SEED = 0
 # ---------------------------------------------------------------- components
 # CoarseLabelGen: which drawings to synthesize from the true masks, and how (positive=,
 # negative= take coarseseg_tf.data.synthesis.DrawingRecipe; defaults: fracture + thicken)
-SYNTHESIS = SynthesisConfig(num_classes=2, seed=0, max_bad_fraction=0.01)
+NUM_CLASSES = _env("COARSESEG_NUM_CLASSES", 2, int)   # L, background included
+CHANNELS = _env("COARSESEG_CHANNELS", 1, int)          # 1 grayscale, 3 RGB
+SYNTHESIS = SynthesisConfig(num_classes=NUM_CLASSES, seed=0, max_bad_fraction=0.01)
 SYNTHESIS_SPLITS = ["train"]
 
 # Trainer: passed to coarseseg_tf.train.run_fn.run_fn as custom_config
-TRAINING = TrainingConfig(num_classes=2, channels=1, method="consensus_crf",
+TRAINING = TrainingConfig(num_classes=NUM_CLASSES, channels=CHANNELS, method="consensus_crf",
                           epochs=_env("COARSESEG_EPOCHS", 40, int), batch_size=16,
                           learning_rate=1e-3, width=16, depth=2, seed=0)
 TRAIN_STEPS = None  # None: TRAINING["epochs"] passes over the data
