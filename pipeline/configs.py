@@ -75,3 +75,9 @@ KUBEFLOW_PIPELINE_ROOT = _env("COARSESEG_KFP_ROOT", "gs://MY_BUCKET/coarseseg/pi
 KUBEFLOW_DATA_ROOT = _env("COARSESEG_KFP_DATA", "gs://MY_BUCKET/coarseseg/data/mnist", str)
 KUBEFLOW_SERVING_MODEL_BASE = _env("COARSESEG_KFP_SERVING", "gs://MY_BUCKET/coarseseg/serving_model", str)
 KUBEFLOW_OUTPUT_FILE = os.path.join(REPO_ROOT, "coarseseg_pipeline.yaml")
+
+
+# what every runner passes to create_pipeline(); they add where data and outputs live
+SHARED_SETTINGS = dict(pipeline_name=PIPELINE_NAME, training=TRAINING, synthesis=SYNTHESIS,
+                       synthesis_splits=SYNTHESIS_SPLITS, min_mean_iou=MIN_MEAN_IOU,
+                       train_steps=TRAIN_STEPS, beam_pipeline_args=BEAM_PIPELINE_ARGS)

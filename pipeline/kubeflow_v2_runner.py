@@ -30,16 +30,10 @@ def compile_pipeline(output_file: str = configs.KUBEFLOW_OUTPUT_FILE, image: str
         output_dir=os.path.dirname(os.path.abspath(output_file)),
         output_filename=os.path.basename(output_file))
     runner.run(pipeline_definition.create_pipeline(
-        pipeline_name=configs.PIPELINE_NAME,
+        **configs.SHARED_SETTINGS,
         pipeline_root=configs.KUBEFLOW_PIPELINE_ROOT,
         data_root=configs.KUBEFLOW_DATA_ROOT,
-        training=configs.TRAINING,
-        synthesis=configs.SYNTHESIS,
-        synthesis_splits=configs.SYNTHESIS_SPLITS,
-        min_mean_iou=configs.MIN_MEAN_IOU,
-        serving_model_dir=f"{configs.KUBEFLOW_SERVING_MODEL_BASE}/{configs.MODEL_NAME}",
-        train_steps=configs.TRAIN_STEPS,
-        beam_pipeline_args=configs.BEAM_PIPELINE_ARGS))
+        serving_model_dir=f"{configs.KUBEFLOW_SERVING_MODEL_BASE}/{configs.MODEL_NAME}"))
     return output_file
 
 

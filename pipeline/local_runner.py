@@ -35,18 +35,12 @@ def ensure_mnist_data(data_root: str) -> None:
 
 def build():
     return pipeline_definition.create_pipeline(
-        pipeline_name=configs.PIPELINE_NAME,
+        **configs.SHARED_SETTINGS,
         pipeline_root=configs.PIPELINE_ROOT,
         data_root=configs.DATA_ROOT,
-        training=configs.TRAINING,
-        synthesis=configs.SYNTHESIS,
-        synthesis_splits=configs.SYNTHESIS_SPLITS,
-        min_mean_iou=configs.MIN_MEAN_IOU,
         serving_model_dir=os.path.join(configs.SERVING_MODEL_BASE, configs.MODEL_NAME),
-        train_steps=configs.TRAIN_STEPS,
         metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
-            configs.METADATA_PATH),
-        beam_pipeline_args=configs.BEAM_PIPELINE_ARGS)
+            configs.METADATA_PATH))
 
 
 def run():
