@@ -54,8 +54,8 @@ def test_worker_role_reads_tf_config():
 def test_two_local_replicas_take_the_global_batch_step(tmp_path):
     """One SGD step on a batch split over two logical CPUs equals the step on one device.
 
-    Each replica gets the same half (the batch is one example twice), so batch-norm
-    statistics match too; any error in scaling the summed gradients shows in the weights.
+    Each replica sees a different image; synchronized batch norm and the loss scaling
+    must make the step that of the global batch, or the weights differ.
     """
     script = """
 import numpy as np, tensorflow as tf, keras
@@ -64,9 +64,9 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 from coarseseg_tf import CoarseSegModel
 from coarseseg_tf.train.distribute import WorkerRole, strategy_for
 from coarseseg_tf.data.coarse_mnist import make_coarse_mnist
-train, _ = make_coarse_mnist(num_train=1, num_test=1, seed=2)
-batch = {"image": np.repeat(train.images, 2, 0), "positive": np.repeat(train.positive, 2, 0).astype("int32"),
-         "negative": np.repeat(train.negative, 2, 0).astype("int32"), "mask": np.full((2, 28, 28), 255, "int32")}
+train, _ = make_coarse_mnist(num_train=2, num_test=1, seed=2)
+batch = {"image": train.images, "positive": train.positive.astype("int32"),
+         "negative": train.negative.astype("int32"), "mask": np.full((2, 28, 28), 255, "int32")}
 def one_step(strategy):
     with strategy.scope():
         keras.utils.set_random_seed(0)

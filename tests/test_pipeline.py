@@ -121,8 +121,9 @@ def test_kubeflow_v2_pipeline_compiles_and_loads(tmp_path):
     executors = spec["deploymentSpec"]["executors"]
     assert {e["container"]["image"] for e in executors.values()} == {"example.org/coarseseg:test"}
     # our component's executor is found by its import path inside the image
-    assert "components.coarse_label_gen.CoarseLabelGen_Executor" in \
-        executors["CoarseLabelGen_executor"]["container"]["args"]
+    arguments = executors["CoarseLabelGen_executor"]["container"]["args"]
+    executor_class = arguments[arguments.index("--executor_class_path") + 1]
+    assert executor_class.startswith("components.coarse_label_gen."), executor_class
 
     from kfp import components
     assert components.load_component_from_file(str(output)).name == "coarseseg-mnist"
