@@ -87,13 +87,6 @@ assert worst < 1e-5, worst
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
 
 
-@pytest.mark.slow
-def test_run_fn_trains_on_two_local_replicas(mnist_records, tmp_path):
-    output = _finish(_worker(mnist_records, tmp_path / "run", tmp_path / "export", 2, logical_cpus=2))
-    assert "replicas 2 epochs 2" in output
-    assert (tmp_path / "export" / "saved_model.pb").exists()
-
-
 def _free_ports(count):
     sockets = [socket.socket() for _ in range(count)]
     for s in sockets:
@@ -123,10 +116,11 @@ def test_two_worker_processes_train_and_agree(mnist_records, tmp_path):
 
 
 @pytest.mark.slow
-def test_killed_training_resumes_from_its_backup(mnist_records, tmp_path):
-    run_dir, epochs = tmp_path / "run", 8
+def test_killed_training_on_two_replicas_resumes_from_its_backup(mnist_records, tmp_path):
+    """run_fn's path with MirroredStrategy over two logical CPUs, killed and restarted."""
+    run_dir, epochs = tmp_path / "run", 5
     backup = run_dir / "backup" / "worker-0"
-    first = _worker(mnist_records, run_dir, tmp_path / "export", epochs)
+    first = _worker(mnist_records, run_dir, tmp_path / "export", epochs, logical_cpus=2)
     deadline = time.time() + 300
     while not list(backup.rglob("*.json")) and first.poll() is None and time.time() < deadline:
         time.sleep(0.2)
@@ -135,8 +129,9 @@ def test_killed_training_resumes_from_its_backup(mnist_records, tmp_path):
     first.wait()
     assert not (tmp_path / "export" / "saved_model.pb").exists()
 
-    output = _finish(_worker(mnist_records, run_dir, tmp_path / "export", epochs))
+    output = _finish(_worker(mnist_records, run_dir, tmp_path / "export", epochs, logical_cpus=2))
     history = json.load(open(run_dir / "history.json"))
     assert 0 < len(history["loss"]) < epochs, output[-2000:]   # it did not start over
+    assert f"replicas 2 epochs {len(history['loss'])}" in output
     assert (tmp_path / "export" / "saved_model.pb").exists()
     assert not backup.exists() or not any(backup.iterdir())    # a finished run removes its backup
