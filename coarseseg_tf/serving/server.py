@@ -314,11 +314,20 @@ class PredictHandler:
 
 
 def _op_error_message(error) -> str:
-    """A TensorFlow op error without the 'Graph execution error / Detected at node' preamble."""
+    """A TensorFlow op error as a client should read it.
+
+    Drops the 'Graph execution error / Detected at node' preamble, the ``[[{{node ...}}]]``
+    lines and the ``[Op:...]`` suffix, and turns an assertion's
+    ``assertion failed: [message] [value]`` into ``message value``.
+    """
     lines = [line for line in error.message.splitlines()
-             if line.strip() and not line.startswith(("Graph execution error", "Detected at node",
-                                                       "<stack traces unavailable>"))]
-    return "\n".join(lines) or error.message
+             if line.strip() and not line.strip().startswith("[[")
+             and not line.startswith(("Graph execution error", "Detected at node", "<stack traces unavailable>"))]
+    text = re.sub(r"\s*\[Op:[^\]]*\]\s*$", "", "\n".join(lines)).strip()
+    assertion = re.fullmatch(r"assertion failed: \[(.*?)\]\s*\[(.*?)\]", text, re.DOTALL)
+    if assertion:
+        text = f"{assertion.group(1)} {assertion.group(2)}"
+    return text or error.message
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
