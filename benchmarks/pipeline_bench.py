@@ -20,8 +20,8 @@ Three measurements, one table (benchmarks/results/pipeline.md and .json):
    ``train_from_files`` with the pipeline's TrainingConfig (``--train-epochs`` epochs),
    MirroredStrategy over 1 or 2 logical CPUs (``distribute.strategy_for``), on the
    Trainer's own input: the converted TFRecords with the drawings CoarseLabelGen added.
-   A Keras callback (added by wrapping ``fit`` as ``run_fn`` calls it; nothing else
-   changes) times each epoch's training steps, from ``on_epoch_begin`` to the start of
+   A Keras callback (passed through ``train_from_files(callbacks=...)``) times each
+   epoch's training steps, from ``on_epoch_begin`` to the start of
    validation; the first epoch (tracing) is left out. 1- and 2-replica runs alternate.
 
     TF_CPP_MIN_LOG_LEVEL=2 .venv/bin/python benchmarks/pipeline_bench.py \\
@@ -167,15 +167,10 @@ def train_worker(args) -> None:
             self.epoch_seconds.append(time.perf_counter() - self._start)
 
     timer = StepTimer()
-    real_fit = run_fn.fit
-
-    def fit_with_timer(*a, callbacks=None, **kw):
-        return real_fit(*a, callbacks=list(callbacks or []) + [timer], **kw)
-
-    run_fn.fit = fit_with_timer
     config = dataclasses.replace(configs.TRAINING, epochs=args.train_epochs)
     result = run_fn.train_from_files([args.train_glob], [args.eval_glob], config,
-                                     os.path.join(args.worker_dir, "run"), os.path.join(args.worker_dir, "export"))
+                                     os.path.join(args.worker_dir, "run"), os.path.join(args.worker_dir, "export"),
+                                     callbacks=[timer])
     with open(args.out, "w") as f:
         json.dump({"replicas": result.model.distribute_strategy.num_replicas_in_sync,
                    "train_seconds": timer.train_seconds, "epoch_seconds": timer.epoch_seconds,

@@ -46,7 +46,8 @@ def examples_dataset(file_patterns, config: TrainingConfig, training: bool) -> t
 
 
 def train_from_files(train_files, eval_files, config: TrainingConfig, run_dir: str,
-                     export_dir: str, train_steps: int | None = None, tf_config: str | None = None):
+                     export_dir: str, train_steps: int | None = None, tf_config: str | None = None,
+                     callbacks=()):
     """Trains and exports; what :func:`run_fn` does, callable without TFX.
 
     Args:
@@ -55,6 +56,7 @@ def train_from_files(train_files, eval_files, config: TrainingConfig, run_dir: s
       export_dir: the SavedModel directory (written by the chief worker only).
       train_steps: total training steps; None trains ``config.epochs`` passes over the data.
       tf_config: TF_CONFIG JSON; None reads the environment.
+      callbacks: Keras callbacks added to the backup one (e.g. timers).
     Returns:
       the :class:`~coarseseg_tf.train.fit.FitResult`.
     """
@@ -75,7 +77,7 @@ def train_from_files(train_files, eval_files, config: TrainingConfig, run_dir: s
                  learning_rate=config.learning_rate, validation_data=validation,
                  trace_weight=config.trace_weight, strategy=strategy, seed=config.seed,
                  width=config.width, depth=config.depth, steps_per_epoch=steps_per_epoch,
-                 callbacks=[keras.callbacks.BackupAndRestore(backup_dir)], verbose=2,
+                 callbacks=[keras.callbacks.BackupAndRestore(backup_dir), *callbacks], verbose=2,
                  **config.model_options)
     _export(result, role, run_dir, export_dir)
     return result
