@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found: install python3.10 (TFX 1.16 needs it)"; exit 1; }
 	$(PYTHON310) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip<25" wheel
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[pipeline,dev]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[pipeline,datasets,dev]"
 	touch $@
 
 venv: $(VENV)/.installed
