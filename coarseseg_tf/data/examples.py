@@ -86,15 +86,26 @@ def encode_png(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def decode_png(data: bytes, what: str = "image") -> np.ndarray:
-    """PNG/JPEG bytes -> uint8 array (H, W) or (H, W, C); CorruptExampleError if unreadable."""
+def decode_png(data: bytes, what: str = "image", labels: bool = True) -> np.ndarray:
+    """PNG/JPEG bytes -> uint8 array; CorruptExampleError if unreadable.
+
+    ``labels=True`` (a label map): a palette PNG gives its indices (the class ids),
+    (H, W). ``labels=False`` (a photo): grayscale stays (H, W), anything else becomes
+    RGB (H, W, 3), palettes as their colours; 16-bit and float images are refused,
+    since PIL would clip rather than rescale them.
+    """
     from PIL import Image
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.load()
-            if image.mode not in ("L", "RGB", "P"):
-                image = image.convert("RGB")
+            if not labels and image.mode in ("I", "I;16", "I;16B", "F"):
+                raise CorruptExampleError(f"{what}: {image.mode} images are not supported; use 8 bits")
+            keep = ("L", "RGB", "P") if labels else ("L", "RGB")
+            if image.mode not in keep:
+                image = image.convert("L" if image.mode in ("1", "LA") else "RGB")
             return np.asarray(image, np.uint8)
+    except CorruptExampleError:
+        raise
     except Exception as error:  # PIL raises several types for broken files
         raise CorruptExampleError(f"{what}: not a readable image ({error})") from error
 
@@ -172,7 +183,7 @@ def decode_example(serialized: bytes, index=None) -> ImageRecord:
     data = _single_bytes(features, IMAGE_KEY)
     if data is None:
         raise CorruptExampleError(f"{key}: no {IMAGE_KEY}")
-    image = decode_png(data, f"{key}: {IMAGE_KEY}")
+    image = decode_png(data, f"{key}: {IMAGE_KEY}", labels=False)
     image = image[..., None] if image.ndim == 2 else image
     maps = {}
     for name, feature_key in LABEL_FEATURES.items():
