@@ -221,9 +221,13 @@ def decode_image_tensor(data, channels: int):
 
 def _decode_label_tensor(data, size):
     import tensorflow as tf
-    return tf.cond(tf.strings.length(data) > 0,
-                   lambda: tf.cast(tf.io.decode_png(data, channels=1)[..., 0], tf.int32),
-                   lambda: tf.fill(size, IGNORE_LABEL))
+    # named functions, not lambdas: AutoGraph cannot read two lambdas on one call's lines
+    def decoded():
+        return tf.cast(tf.io.decode_png(data, channels=1)[..., 0], tf.int32)
+
+    def not_given():
+        return tf.fill(size, IGNORE_LABEL)
+    return tf.cond(tf.strings.length(data) > 0, decoded, not_given)
 
 
 def parse_example(serialized, channels: int):
