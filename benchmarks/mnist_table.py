@@ -28,9 +28,9 @@ import numpy as np  # noqa: E402
 import keras  # noqa: E402
 
 from coarseseg_tf import fit, mean_iou  # noqa: E402
-from coarseseg_tf.data.coarse_mnist import make_coarse_mnist  # noqa: E402
-from coarseseg_tf.data.mnist import load_mnist  # noqa: E402
-from coarseseg_tf.data.synthesis import DEFAULT_NEGATIVE, DEFAULT_POSITIVE  # noqa: E402
+from coarseseg_tf.data.datasets.coarse_mnist import make_coarse_mnist  # noqa: E402
+from coarseseg_tf.data.datasets.mnist import load_mnist  # noqa: E402
+from coarseseg_tf.data.synthesis.morpho import DEFAULT_NEGATIVE, DEFAULT_POSITIVE  # noqa: E402
 from coarseseg_tf.models import DEFAULT_METHOD  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(__file__), "results")

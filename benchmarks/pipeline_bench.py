@@ -119,7 +119,7 @@ def drawn_data(work_dir: str, data_root: str, pipeline_root: str | None) -> dict
                  for split in ("train", "eval")}
         if all(tf_glob(p) for p in found.values()):
             return found
-    from coarseseg_tf.data import beam_synthesis as bs
+    from coarseseg_tf.data.synthesis import beam as bs
     from pipeline import configs
     out = os.path.join(work_dir, "drawn")
     bs.run_synthesis({s: os.path.join(data_root, s, "*") for s in ("train", "eval")},
@@ -328,7 +328,7 @@ def main(argv=None):
     from results_io import write_results
     from synthesis_throughput import measure_synthesis_throughput
 
-    from coarseseg_tf.data.converters import convert_mnist
+    from coarseseg_tf.data.datasets.converters import convert_mnist
     started, load_before = time.perf_counter(), _load()
     result = {"num_train": args.num_train, "num_eval": args.num_eval, "cpu_count": os.cpu_count(),
               "argv": sys.argv[1:] if argv is None else list(argv), "load_average_before": load_before,

@@ -34,7 +34,7 @@ from PIL import Image  # noqa: E402
 
 from coarseseg_tf import CoarseSegModel  # noqa: E402
 from coarseseg_tf.data.examples import encode_png, to_uint8_image  # noqa: E402
-from coarseseg_tf.data.mnist import load_mnist  # noqa: E402
+from coarseseg_tf.data.datasets.mnist import load_mnist  # noqa: E402
 from coarseseg_tf.export import export_saved_model, load_serving_model, segment_image_bytes  # noqa: E402
 from coarseseg_tf.serving import ServingClient, ServingError  # noqa: E402
 

@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from coarseseg_tf import CoarseSegModel  # noqa: E402
-from coarseseg_tf.data.coarse_mnist import make_coarse_mnist  # noqa: E402
+from coarseseg_tf.data.datasets.coarse_mnist import make_coarse_mnist  # noqa: E402
 
 METHODS = ("supervised", "cm", "cm_positive_only", "consensus_crf")
 

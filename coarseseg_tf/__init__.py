@@ -6,6 +6,7 @@
 """
 __version__ = "0.1.0"
 
-from coarseseg_tf.metrics import IGNORE_LABEL, confusion_matrix, iou_from_confusion, mean_iou  # noqa: E402,F401
+from coarseseg_tf.labels import IGNORE_LABEL  # noqa: E402,F401
+from coarseseg_tf.metrics import confusion_matrix, iou_from_confusion, mean_iou  # noqa: E402,F401
 from coarseseg_tf.models import METHODS, CoarseSegModel  # noqa: E402,F401
 from coarseseg_tf.train.fit import FitResult, fit  # noqa: E402,F401

@@ -52,7 +52,7 @@ def _load_model(path):
 
 
 def _recipes(args):
-    from coarseseg_tf.data.synthesis import DEFAULT_NEGATIVE, DEFAULT_POSITIVE, DrawingRecipe
+    from coarseseg_tf.data.synthesis.morpho import DEFAULT_NEGATIVE, DEFAULT_POSITIVE, DrawingRecipe
     pos = DrawingRecipe(perturbations=tuple(args.perturbations), ratio=args.ratio,
                         num_fractures=DEFAULT_POSITIVE.num_fractures)
     neg = DrawingRecipe(perturbations=tuple(args.perturbations), ratio=args.ratio,
@@ -63,7 +63,7 @@ def _recipes(args):
 
 # ---------------------------------------------------------------- commands
 def cmd_synthesize(args):
-    from coarseseg_tf.data.coarse_mnist import draw_all, make_coarse_mnist
+    from coarseseg_tf.data.datasets.coarse_mnist import draw_all, make_coarse_mnist
     positive, negative = _recipes(args)
     if args.source == "mnist":
         train, test = make_coarse_mnist(args.num_train, args.num_test, args.seed, args.noise_sigma,
@@ -195,7 +195,7 @@ def cmd_visualize(args):
 
 def cmd_demo(args):
     """Synthesize drawings on MNIST, train the default method and naive, compare, plot."""
-    from coarseseg_tf.data.coarse_mnist import make_coarse_mnist
+    from coarseseg_tf.data.datasets.coarse_mnist import make_coarse_mnist
     from coarseseg_tf.models import DEFAULT_METHOD
     from coarseseg_tf.viz import save_figure
     os.makedirs(args.output_dir, exist_ok=True)
@@ -234,8 +234,8 @@ def _pairs(values, what):
 
 
 def cmd_convert(args):
-    from coarseseg_tf.data import converters
-    from coarseseg_tf.data.files import DatasetError
+    from coarseseg_tf.data.datasets import converters
+    from coarseseg_tf.data.datasets.files import DatasetError
     if args.format != "mnist" and not args.source:
         raise SystemExit(f"error: --format {args.format} needs --source DIR")
     common = {"seed": args.seed}
@@ -260,8 +260,8 @@ def cmd_convert(args):
 
 
 def cmd_import_drawings(args):
-    from coarseseg_tf.data import drawings_import
-    from coarseseg_tf.data.files import DatasetError
+    from coarseseg_tf.data.datasets import drawings_import
+    from coarseseg_tf.data.datasets.files import DatasetError
     try:
         colors = drawings_import.OverlayColors(
             positive=_pairs(args.positive_color, "--positive-color") or None,
@@ -306,7 +306,7 @@ def _training_options(parser, with_method=True):
 
 
 def _synthesis_options(parser):
-    from coarseseg_tf.data.synthesis import PERTURBATIONS
+    from coarseseg_tf.data.synthesis.morpho import PERTURBATIONS
     parser.add_argument("--perturbations", nargs="+", default=["fracture", "thicken"], choices=PERTURBATIONS,
                         help="Morpho-MNIST perturbations applied in order (default: fracture thicken)")
     parser.add_argument("--ratio", type=float, default=1.0,

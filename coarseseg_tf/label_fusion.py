@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from keras import ops
 
-from coarseseg_tf.metrics import IGNORE_LABEL
+from coarseseg_tf.labels import IGNORE_LABEL
 
 
 def consensus_labels(positive, negative, num_classes):

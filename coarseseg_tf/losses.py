@@ -7,11 +7,12 @@ holds no annotated pixel, so a missing drawing contributes nothing.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from keras import ops
 
-from coarseseg_tf.metrics import IGNORE_LABEL
-from coarseseg_tf.models.confusion import log_uniform_offset
+from coarseseg_tf.labels import IGNORE_LABEL
 
 EPSILON = 1e-7
 
@@ -27,6 +28,11 @@ def _gather_label(values, labels):
 
 def _masked_mean(per_pixel, weights):
     return ops.sum(per_pixel * weights) / ops.maximum(ops.sum(weights), 1.0)
+
+
+def log_uniform_offset(num_classes: int) -> float:
+    """log(L − 1): the constant in −log v[ȳ] = −log1p(−q[ȳ]) + log(L − 1)."""
+    return math.log(num_classes - 1)
 
 
 def coarse_nll(q, labels):

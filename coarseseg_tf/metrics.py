@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-IGNORE_LABEL = 255
+from coarseseg_tf.labels import IGNORE_LABEL
 
 
 def confusion_matrix(y_true, y_pred, num_classes: int) -> np.ndarray:

@@ -3,7 +3,7 @@
 A Beam component (``@component(use_beam=True)``): TFX builds its Beam pipeline from the
 pipeline's (or the component's ``with_beam_pipeline_args``) ``beam_pipeline_args``, so
 the same component runs on the DirectRunner, Dataflow, Flink or Spark. All logic is
-in :mod:`coarseseg_tf.data.beam_synthesis`; this module maps artifacts to paths.
+in :mod:`coarseseg_tf.data.synthesis.beam`; this module maps artifacts to paths.
 
 Inputs / parameters / outputs of :class:`CoarseLabelGen`::
 
@@ -28,7 +28,7 @@ from tfx import v1 as tfx
 from tfx.components.util import examples_utils
 from tfx.proto import example_gen_pb2
 
-from coarseseg_tf.data import beam_synthesis
+from coarseseg_tf.data.synthesis import beam as beam_synthesis
 from components import SynthesisDeadLetters
 
 
@@ -87,7 +87,7 @@ class CoarseLabelGen(synthesize_coarse_labels):
     Outputs ``labeled_examples`` (Examples) and ``dead_letters`` (SynthesisDeadLetters).
     The execution fails, after writing every good example, when a split's fraction of
     bad examples is above the config's ``max_bad_fraction``; see
-    :func:`coarseseg_tf.data.beam_synthesis.run_synthesis`.
+    :func:`coarseseg_tf.data.synthesis.beam.run_synthesis`.
     """
 
     def __init__(self, *, examples, config_json, splits: str = "", **kwargs):

@@ -7,7 +7,7 @@ override is an error naming the variable.
 import json
 import os
 
-from coarseseg_tf.data.beam_synthesis import SynthesisConfig
+from coarseseg_tf.data.synthesis.beam import SynthesisConfig
 from coarseseg_tf.train.config import TrainingConfig
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -27,7 +27,7 @@ def ensure_mnist_data(data_root: str) -> None:
     import tensorflow as tf
     if tf.io.gfile.glob(os.path.join(data_root, "*", "*")):
         return
-    from coarseseg_tf.data.converters import convert_mnist
+    from coarseseg_tf.data.datasets.converters import convert_mnist
     print(f"writing {configs.MNIST_NUM_TRAIN} training and {configs.MNIST_NUM_EVAL} eval MNIST "
           f"digits as tf.Examples to {data_root}", flush=True)
     convert_mnist(data_root, configs.MNIST_NUM_TRAIN, configs.MNIST_NUM_EVAL, configs.MNIST_SEED)

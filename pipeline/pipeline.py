@@ -1,7 +1,7 @@
 """The coarseseg TFX pipeline: Examples → drawings (Beam) → training → mIoU gate → push.
 
     ImportExampleGen      tf.Examples with images and true masks (or user drawings)
-      → CoarseLabelGen    Beam job adding positive/negative drawings (coarseseg_tf.data.beam_synthesis)
+      → CoarseLabelGen    Beam job adding positive/negative drawings (coarseseg_tf.data.synthesis.beam)
       → Trainer           run_fn = coarseseg_tf.train.run_fn.run_fn (MirroredStrategy / multi-worker)
       → Evaluator         TFMA MeanIoU on the eval split's true masks, blessing threshold
       → Pusher            SavedModel for TF Serving, only when blessed
@@ -15,7 +15,7 @@ from typing import Sequence
 from tfx import v1 as tfx
 from tfx.proto import example_gen_pb2
 
-from coarseseg_tf.data.beam_synthesis import SynthesisConfig
+from coarseseg_tf.data.synthesis.beam import SynthesisConfig
 from coarseseg_tf.evaluation.config import make_eval_config
 from coarseseg_tf.train.config import TrainingConfig
 from components.coarse_label_gen import CoarseLabelGen

@@ -8,7 +8,7 @@ import pytest  # noqa: E402
 
 @pytest.fixture(scope="session")
 def digits():
-    from coarseseg_tf.data.mnist import load_mnist
+    from coarseseg_tf.data.datasets.mnist import load_mnist
     return load_mnist()
 
 

@@ -10,10 +10,10 @@ import os
 import numpy as np
 import pytest
 
-from coarseseg_tf.data import beam_synthesis as bs
+from coarseseg_tf.data.synthesis import beam as bs
 from coarseseg_tf.data import examples
-from coarseseg_tf.data.files import key_rng
-from coarseseg_tf.data.synthesis import DrawingRecipe, synthesize_drawings
+from coarseseg_tf.data.synthesis.draw import key_rng
+from coarseseg_tf.data.synthesis.morpho import DrawingRecipe, synthesize_drawings
 
 ONE_WORKER = ["--direct_num_workers=1", "--direct_running_mode=in_memory"]
 TWO_PROCESSES = ["--direct_num_workers=2", "--direct_running_mode=multi_processing"]
@@ -275,7 +275,7 @@ def test_component_in_a_local_tfx_pipeline(tmp_path, digits):
     from ml_metadata.proto import metadata_store_pb2
     from tfx import v1 as tfx
 
-    from coarseseg_tf.data.converters import convert_mnist
+    from coarseseg_tf.data.datasets.converters import convert_mnist
     from components import SynthesisDeadLetters
 
     data = str(tmp_path / "data")

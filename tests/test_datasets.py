@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from coarseseg_tf.data import cityscapes, converters, folders, fundus
+from coarseseg_tf import tiling
+from coarseseg_tf.data.datasets import cityscapes, converters, folders, fundus
 from coarseseg_tf.data.examples import decode_example
-from coarseseg_tf.data.files import DatasetError, DatasetWarning
+from coarseseg_tf.data.datasets.files import DatasetError, DatasetWarning
 from fixtures_datasets import CITYSCAPES_FRAMES, write_cityscapes, write_image_folder, write_les_av
 
 # the official train ids of the label ids the fixture uses, written out independently of the module
@@ -182,11 +183,11 @@ def test_fundus_missing_fov_file_and_folder(les_av_root, tmp_path):
 
 
 def test_tiles_cover_the_image_and_skip_tiles_outside_the_fov():
-    assert fundus.tile_starts(10, 4, 2) == [0, 2, 4, 6]
-    assert fundus.tile_starts(11, 4, 1) == [0, 3, 6, 7]
-    assert fundus.tile_starts(3, 4, 1) == [0]
+    assert tiling.tile_starts(10, 4, 2) == [0, 2, 4, 6]
+    assert tiling.tile_starts(11, 4, 1) == [0, 3, 6, 7]
+    assert tiling.tile_starts(3, 4, 1) == [0]
     image = np.arange(6 * 7).reshape(6, 7)
-    tiles, positions = fundus.tile_image(image, (4, 5), overlap=2)
+    tiles, positions = tiling.tile_image(image, (4, 5), overlap=2)
     assert positions == [(0, 0), (0, 2), (2, 0), (2, 2)]
     for tile, (top, left) in zip(tiles, positions):
         np.testing.assert_array_equal(tile, image[top: top + 4, left: left + 5])
@@ -210,7 +211,7 @@ class _ConstantPerTile:
 
 
 def test_stitching_averages_overlapping_tiles():
-    probabilities = fundus.predict_tiled(_ConstantPerTile(), np.zeros((6, 4), np.uint8), tile=4, overlap=2)
+    probabilities = tiling.predict_tiled(_ConstantPerTile(), np.zeros((6, 4), np.uint8), tile=4, overlap=2)
     # tile 0 covers rows 0-3 (value 0), tile 1 rows 2-5 (value 0.1): rows 2-3 hold their mean
     np.testing.assert_allclose(probabilities[:2, :, 0], 0.0)
     np.testing.assert_allclose(probabilities[2:4, :, 0], 0.05)
@@ -224,11 +225,11 @@ def test_segment_tiled_matches_whole_image_segmentation(les_av_root):
     model.build()
     image = les_av_root[1]["111"]["image"][:56, :64]
     whole = model.predict(image[None].astype(np.float32) / 255, verbose=0)[0]
-    np.testing.assert_allclose(fundus.predict_tiled(model, image, tile=(56, 64)), whole, atol=1e-5)
-    tiled = fundus.segment_tiled(model, image, tile=32, overlap=8)
+    np.testing.assert_allclose(tiling.predict_tiled(model, image, tile=(56, 64)), whole, atol=1e-5)
+    tiled = tiling.segment_tiled(model, image, tile=32, overlap=8)
     assert tiled.shape == (56, 64) and tiled.dtype == np.uint8
     with pytest.raises(ValueError, match="divisible by 4"):
-        fundus.segment_tiled(model, image, tile=30)
+        tiling.segment_tiled(model, image, tile=30)
 
 
 # ---------------------------------------------------------------- image folders
@@ -331,7 +332,7 @@ def test_cli_convert_folder_and_errors(tmp_path, capsys):
 
 
 def test_sixteen_bit_images_are_refused_by_name(tmp_path):
-    from coarseseg_tf.data.files import read_image
+    from coarseseg_tf.data.datasets.files import read_image
     Image.fromarray(np.full((4, 4), 4000, np.uint16)).save(tmp_path / "deep.png")
     with pytest.raises(DatasetError, match="deep.png: I;16 images are not supported"):
         read_image(str(tmp_path / "deep.png"))

@@ -17,7 +17,7 @@ WORKER_SCRIPT = os.path.join(os.path.dirname(__file__), "scripts", "train_worker
 
 @pytest.fixture(scope="module")
 def mnist_records(tmp_path_factory):
-    from coarseseg_tf.data.converters import convert_mnist
+    from coarseseg_tf.data.datasets.converters import convert_mnist
     root = tmp_path_factory.mktemp("records")
     convert_mnist(str(root), num_train=32, num_eval=16, seed=1)
     return root
@@ -63,7 +63,7 @@ cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from coarseseg_tf import CoarseSegModel
 from coarseseg_tf.train.distribute import WorkerRole, strategy_for
-from coarseseg_tf.data.coarse_mnist import make_coarse_mnist
+from coarseseg_tf.data.datasets.coarse_mnist import make_coarse_mnist
 train, _ = make_coarse_mnist(num_train=2, num_test=1, seed=2)
 batch = {"image": train.images, "positive": train.positive.astype("int32"),
          "negative": train.negative.astype("int32"), "mask": np.full((2, 28, 28), 255, "int32")}

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from coarseseg_tf.data import drawings_import as di
-from coarseseg_tf.data.files import DatasetError, DatasetWarning
+from coarseseg_tf.data.datasets import drawings_import as di
+from coarseseg_tf.data.datasets.files import DatasetError, DatasetWarning
 
 H, W = 12, 16
 
@@ -156,7 +156,7 @@ def test_import_folder_writes_maps_and_reports_coverage(tmp_path, capsys):
     written = np.asarray(Image.open(tmp_path / "positive" / "a.png"))
     assert written.shape == (H, W) and (written == 1).sum() == 13
     # the output is an image folder that the folder reader takes as is
-    from coarseseg_tf.data import folders
+    from coarseseg_tf.data.datasets import folders
     assert [r.key for r in folders.iter_records(str(tmp_path))] == ["a", "b"]
     Image.fromarray(np.zeros((H, W + 1, 3), np.uint8)).save(tmp_path / "images" / "b.png")
     with pytest.raises(SystemExit, match="b.png is 16x12"):

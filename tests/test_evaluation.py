@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from coarseseg_tf.data.converters import convert_mnist
+from coarseseg_tf.data.datasets.converters import convert_mnist
 from coarseseg_tf.data.examples import decode_example, encode_png
 from coarseseg_tf.evaluation.config import make_eval_config, read_mean_iou
 from coarseseg_tf.export import export_saved_model, segment_image_bytes
@@ -13,7 +13,7 @@ from coarseseg_tf.metrics import iou_from_confusion, confusion_matrix
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory, digits):
     from coarseseg_tf import fit
-    from coarseseg_tf.data.coarse_mnist import make_coarse_mnist
+    from coarseseg_tf.data.datasets.coarse_mnist import make_coarse_mnist
     root = tmp_path_factory.mktemp("evaluation")
     train, _ = make_coarse_mnist(num_train=48, num_test=10, seed=4, digits=digits)
     model = fit(train.images, train.positive, train.negative, epochs=3, width=8, verbose=0).model

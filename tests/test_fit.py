@@ -5,7 +5,7 @@ import tensorflow as tf
 
 import coarseseg_tf
 from coarseseg_tf import CoarseSegModel, fit, mean_iou
-from coarseseg_tf.data.coarse_mnist import make_coarse_mnist
+from coarseseg_tf.data.datasets.coarse_mnist import make_coarse_mnist
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from coarseseg_tf.metrics import (IGNORE_LABEL, confusion_matrix, iou_from_confusion,
+from coarseseg_tf.labels import IGNORE_LABEL
+from coarseseg_tf.metrics import (confusion_matrix, iou_from_confusion,
                                   make_keras_mean_iou, mean_iou)
 
 

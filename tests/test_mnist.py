@@ -1,7 +1,7 @@
 import numpy as np
 
-from coarseseg_tf.data.coarse_mnist import make_coarse_mnist
-from coarseseg_tf.data.mnist import add_gaussian_noise
+from coarseseg_tf.data.datasets.coarse_mnist import make_coarse_mnist
+from coarseseg_tf.data.datasets.mnist import add_gaussian_noise
 
 
 def test_real_digits_offline(digits):

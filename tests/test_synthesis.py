@@ -3,7 +3,7 @@ import pytest
 from skimage import measure
 
 from coarseseg_tf.data import synthesis
-from coarseseg_tf.data.synthesis import DrawingRecipe, keep_fraction, perturb_region, synthesize_drawings
+from coarseseg_tf.data.synthesis.morpho import DrawingRecipe, keep_fraction, perturb_region, synthesize_drawings
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@ import pytest
 
 tfds = pytest.importorskip("tensorflow_datasets")
 
-from coarseseg_tf.data import cityscapes  # noqa: E402
-from coarseseg_tf.data.tfds_cityscapes import CityscapesCoarse, CityscapesCoarseConfig  # noqa: E402
+from coarseseg_tf.data.datasets import cityscapes  # noqa: E402
+from coarseseg_tf.data.datasets.tfds_cityscapes import CityscapesCoarse, CityscapesCoarseConfig  # noqa: E402
 from fixtures_datasets import write_cityscapes  # noqa: E402
 
 

@@ -1,1 +1,2 @@
-"""Data: synthesis of coarse drawings, dataset readers, input checks."""
+"""Data: the tf.Example schema (``examples``), drawing synthesis (``synthesis``) and
+dataset readers and converters (``datasets``)."""

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coarseseg_tf.metrics import IGNORE_LABEL
+from coarseseg_tf.labels import IGNORE_LABEL
 
 IMAGE_KEY = "image/encoded"
 FORMAT_KEY = "image/format"

@@ -28,7 +28,7 @@ import numpy as np
 import tensorflow as tf
 
 from coarseseg_tf.data.examples import decode_image_tensor, image_bytes_from_examples
-from coarseseg_tf.metrics import IGNORE_LABEL
+from coarseseg_tf.labels import IGNORE_LABEL
 
 SERVING_SIGNATURE = "serving_default"
 EXAMPLES_SIGNATURE = "serving_examples"

@@ -16,9 +16,10 @@ import tensorflow as tf
 from keras import layers, ops
 
 from coarseseg_tf import losses
-from coarseseg_tf.data.validation import as_image_batch
+from coarseseg_tf.images import as_image_batch
 from coarseseg_tf.label_fusion import consensus_labels
-from coarseseg_tf.metrics import IGNORE_LABEL, make_keras_mean_iou
+from coarseseg_tf.labels import IGNORE_LABEL
+from coarseseg_tf.metrics import make_keras_mean_iou
 from coarseseg_tf.models.confusion import ComplementaryTransition, ConfusionMatrixHead
 from coarseseg_tf.models.unet import build_unet_features
 

@@ -6,8 +6,6 @@ Convention throughout: A[..., i, j] = p(drawn label = i | true label = j), so ev
 """
 from __future__ import annotations
 
-import math
-
 import keras
 import numpy as np
 from keras import layers, ops
@@ -187,8 +185,3 @@ class ComplementaryTransition(layers.Layer):
     def get_config(self):
         return {**super().get_config(), "num_classes": self.num_classes,
                 "matrix": None if self.is_uniform else self.matrix.tolist()}
-
-
-def log_uniform_offset(num_classes: int) -> float:
-    """log(L − 1): the constant in −log v[ȳ] = −log1p(−q[ȳ]) + log(L − 1)."""
-    return math.log(num_classes - 1)

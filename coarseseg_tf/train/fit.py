@@ -11,9 +11,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from coarseseg_tf.data import validation
-from coarseseg_tf.metrics import IGNORE_LABEL
+from coarseseg_tf.images import as_image_batch
+from coarseseg_tf.labels import IGNORE_LABEL, as_label_batch, check_num_classes
 from coarseseg_tf.models.coarse_seg_model import DEFAULT_METHOD, CoarseSegModel
+from coarseseg_tf.train.inputs import check_every_image_annotated
 
 LABEL_KEYS = ("positive", "negative", "mask")
 
@@ -29,11 +30,11 @@ class FitResult:
 def arrays_to_dataset(images, positive=None, negative=None, masks=None, num_classes=2,
                       require_annotation=True):
     """Validates arrays and builds an (unbatched) dataset of dicts with every key present."""
-    images = validation.as_image_batch(images)
-    maps = {key: validation.as_label_batch(value, images, num_classes, key)
+    images = as_image_batch(images)
+    maps = {key: as_label_batch(value, images, num_classes, key)
             for key, value in zip(LABEL_KEYS, (positive, negative, masks))}
     if require_annotation:
-        validation.check_every_image_annotated(len(images), **maps)
+        check_every_image_annotated(len(images), **maps)
     empty = np.full(images.shape[:3], IGNORE_LABEL, np.int32)
     tensors = {"image": images, **{k: (v if v is not None else empty) for k, v in maps.items()}}
     return tf.data.Dataset.from_tensor_slices(tensors), len(images), images.shape[-1]
@@ -96,7 +97,7 @@ def fit(images=None, positive=None, negative=None, masks=None, num_classes=2, *,
     Returns:
       :class:`FitResult` with ``.model`` and ``.history``.
     """
-    num_classes = validation.check_num_classes(num_classes)
+    num_classes = check_num_classes(num_classes)
     keras.utils.set_random_seed(seed)
     if isinstance(images, tf.data.Dataset):
         dataset, size = complete_elements(images), None

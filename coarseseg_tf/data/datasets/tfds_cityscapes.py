@@ -2,10 +2,10 @@
 
 Cityscapes needs a login, so TFDS cannot download it: the user extracts the official
 archives into a directory and TFDS prepares the dataset from there, as TFDS does for
-every dataset behind a login. All reading is :mod:`coarseseg_tf.data.cityscapes`'s.
+every dataset behind a login. All reading is :mod:`coarseseg_tf.data.datasets.cityscapes`'s.
 
     import tensorflow_datasets as tfds
-    from coarseseg_tf.data.tfds_cityscapes import CityscapesCoarse
+    from coarseseg_tf.data.datasets.tfds_cityscapes import CityscapesCoarse
     builder = CityscapesCoarse(config="256x512", data_dir="~/tensorflow_datasets")
     builder.download_and_prepare(download_config=tfds.download.DownloadConfig(
         manual_dir="/data/cityscapes"))
@@ -21,9 +21,9 @@ import dataclasses
 import numpy as np
 import tensorflow_datasets as tfds
 
-from coarseseg_tf.data import cityscapes
-from coarseseg_tf.data.files import DatasetError
-from coarseseg_tf.metrics import IGNORE_LABEL
+from coarseseg_tf.data.datasets import cityscapes
+from coarseseg_tf.data.datasets.files import DatasetError
+from coarseseg_tf.labels import IGNORE_LABEL
 
 LABEL_MAPS = ("mask", "positive", "negative")
 

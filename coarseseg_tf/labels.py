@@ -1,0 +1,62 @@
+"""Label maps: the ignore value and the checks every path applies to them.
+
+A label map is an integer array (H, W) or (N, H, W): a class in [0, L) where the
+annotation says something and ``IGNORE_LABEL`` (255) where it says nothing. This module
+is the bottom of the package: everyone imports it and it imports nothing of ours.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+#: the value of a pixel that a mask or drawing leaves unlabelled
+IGNORE_LABEL = 255
+
+
+def check_num_classes(num_classes: int) -> int:
+    """L as an int; raises ValueError unless it is an integer >= 2."""
+    if isinstance(num_classes, bool) or int(num_classes) != num_classes or num_classes < 2:
+        raise ValueError(f"num_classes must be an integer >= 2, got {num_classes}")
+    return int(num_classes)
+
+
+def first_out_of_range(labels: np.ndarray, num_classes: int):
+    """The first label outside [0, L) that is not IGNORE_LABEL, or None."""
+    labels = np.asarray(labels)
+    bad = ((labels < 0) | (labels >= num_classes)) & (labels != IGNORE_LABEL)
+    return labels[bad][0] if bad.any() else None
+
+
+def check_label_map(mask, num_classes: int) -> np.ndarray:
+    """A single (H, W) label map with classes in [0, L) or 255; raises ValueError otherwise."""
+    mask = np.asarray(mask)
+    if mask.ndim != 2:
+        raise ValueError(f"mask must be 2-D (H, W), got shape {mask.shape}")
+    bad = first_out_of_range(mask, num_classes)
+    if bad is not None:
+        raise ValueError(f"mask holds label {bad}, outside [0, {num_classes}) and not {IGNORE_LABEL}")
+    return mask
+
+
+def as_label_batch(labels, images: np.ndarray, num_classes: int, name: str):
+    """(N, H, W) integer maps matching ``images`` (N, H, W, C) -> int32; None stays None."""
+    if labels is None:
+        return None
+    labels = np.asarray(labels)
+    if labels.ndim == 4 and labels.shape[-1] == 1:
+        labels = labels[..., 0]
+    if labels.ndim != 3 or labels.shape[0] != images.shape[0]:
+        raise ValueError(f"{name} must have shape (N, H, W) with N = {images.shape[0]}, got {labels.shape}")
+    if labels.shape[1:] != images.shape[1:3]:
+        raise ValueError(f"{name} maps are {labels.shape[1:]} but images are {images.shape[1:3]}: "
+                         "image and label sizes must match")
+    if not np.issubdtype(labels.dtype, np.integer):
+        if not np.isfinite(labels).all() or (labels != np.round(labels)).any():
+            raise ValueError(f"{name} must hold integer class labels")
+    labels = labels.astype(np.int64)
+    bad = ((labels < 0) | (labels >= num_classes)) & (labels != IGNORE_LABEL)
+    if bad.any():
+        index = int(np.argmax(bad.reshape(len(labels), -1).any(axis=1)))
+        value = int(labels[index][bad[index]][0])
+        raise ValueError(f"{name}[{index}] holds label {value}: labels must be in "
+                         f"[0, {num_classes}) or the ignore value {IGNORE_LABEL}")
+    return labels.astype(np.int32)
