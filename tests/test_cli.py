@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 
@@ -62,5 +63,8 @@ def test_predict_rejects_a_corrupt_image(tmp_path):
 
 
 def test_console_script_entry_point():
-    out = subprocess.run([sys.executable, "-m", "coarseseg_tf.cli", "--help"], capture_output=True, text=True)
-    assert out.returncode == 0 and "synthesize" in out.stdout
+    # the script pip installed beside this interpreter, as a user runs it
+    script = os.path.join(os.path.dirname(sys.executable), "coarseseg")
+    assert os.path.exists(script), f"{script} missing: is the package installed (pip install -e .)?"
+    out = subprocess.run([script, "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "synthesize" in out.stdout, out.stderr[-2000:]

@@ -73,14 +73,18 @@ def one_step(strategy):
         model = CoarseSegModel(width=8, method="cm")
         model.build()
         model.compile(optimizer=keras.optimizers.SGD(0.5))
+    before = model.get_weights()
     model.fit(tf.data.Dataset.from_tensors(batch), epochs=1, verbose=0)
-    return model.get_weights(), strategy.num_replicas_in_sync
-mirrored, replicas = one_step(strategy_for(WorkerRole()))
-single, _ = one_step(tf.distribute.OneDeviceStrategy("/cpu:0"))
+    after = model.get_weights()
+    moved = max(float(np.abs(a - b).max()) for a, b in zip(after, before))
+    return after, moved, strategy.num_replicas_in_sync
+mirrored, moved, replicas = one_step(strategy_for(WorkerRole()))
+single, _, _ = one_step(tf.distribute.OneDeviceStrategy("/cpu:0"))
 assert replicas == 2, replicas
 worst = max(float(np.abs(a - b).max()) for a, b in zip(mirrored, single))
-moved = max(float(np.abs(a).max()) for a in mirrored)
-print("max difference", worst)
+print("max difference", worst, "largest weight change", moved)
+# equal weights prove nothing unless the step changed them
+assert moved > 1e-3, moved
 assert worst < 1e-5, worst
 """
     done = subprocess.run([sys.executable, "-c", script], env=_env(), capture_output=True, text=True, timeout=600)

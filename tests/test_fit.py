@@ -151,8 +151,10 @@ def test_error_nan_at_inference():
 
 def test_error_unknown_method():
     images, labels = _arrays()
-    with pytest.raises(ValueError, match="method must be one of"):
+    with pytest.raises(ValueError, match="field 'method' must be one of"):
         fit(images, positive=labels, method="magic", epochs=1)
+    with pytest.raises(ValueError, match=r"unknown field\(s\) \['epoch'\]"):
+        fit(images, positive=labels, epoch=1)
 
 
 def _cm_loss_gradients(method, split):

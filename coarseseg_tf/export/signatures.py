@@ -211,7 +211,7 @@ def load_image_segmenter(path: str):
         function = load_serving_model(path).signatures[SERVING_SIGNATURE]
     else:
         import keras
-        import coarseseg_tf  # noqa: F401  registers CoarseSegModel for loading
+        import coarseseg_tf.models.coarse_seg_model  # noqa: F401  registers CoarseSegModel for loading
         if not os.path.exists(path):
             raise FileNotFoundError(f"model {path} does not exist")
         function = serving_functions(keras.models.load_model(path))[SERVING_SIGNATURE]

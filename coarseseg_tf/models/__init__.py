@@ -1,6 +1,20 @@
-"""Networks: U-Net trunk, confusion-matrix heads, complementary transition, joint model."""
-from coarseseg_tf.models.coarse_seg_model import (CM_METHODS, DEFAULT_METHOD, METHODS,  # noqa: F401
-                                                  CoarseSegModel)
-from coarseseg_tf.models.confusion import (ComplementaryTransition, ConfusionMatrixHead,  # noqa: F401
-                                           apply_confusion, uniform_transition_matrix)
-from coarseseg_tf.models.unet import build_unet_features  # noqa: F401
+"""Networks: U-Net trunk, confusion-matrix heads, complementary transition, joint model,
+the objectives registry and the model's configuration.
+
+Names are imported on first use, so ``coarseseg_tf.models.objectives`` and
+``coarseseg_tf.models.config`` load without TensorFlow.
+"""
+from coarseseg_tf._lazy import lazy_exports
+
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "CoarseSegModel": "coarseseg_tf.models.coarse_seg_model",
+    "ModelConfig": "coarseseg_tf.models.config",
+    "METHODS": "coarseseg_tf.models.objectives",
+    "DEFAULT_METHOD": "coarseseg_tf.models.objectives",
+    "OBJECTIVES": "coarseseg_tf.models.objectives",
+    "ComplementaryTransition": "coarseseg_tf.models.confusion",
+    "ConfusionMatrixHead": "coarseseg_tf.models.confusion",
+    "apply_confusion": "coarseseg_tf.models.confusion",
+    "uniform_transition_matrix": "coarseseg_tf.models.confusion",
+    "build_unet_features": "coarseseg_tf.models.unet",
+})

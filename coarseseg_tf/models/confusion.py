@@ -10,7 +10,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-CM_FORMS = ("full", "low_rank")
+from coarseseg_tf.models.config import CM_FORMS
+
 
 
 @keras.saving.register_keras_serializable(package="coarseseg_tf")

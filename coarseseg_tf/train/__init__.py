@@ -1,2 +1,6 @@
-"""Training: fit() and its callbacks."""
-from coarseseg_tf.train.fit import FitResult, fit  # noqa: F401
+"""Training: TrainingConfig (the one source of training defaults), ``fit.fit()``, ``run_fn`` for TFX."""
+from coarseseg_tf._lazy import lazy_exports
+
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "TrainingConfig": "coarseseg_tf.train.config",
+})

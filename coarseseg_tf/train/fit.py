@@ -1,10 +1,12 @@
 """``fit()``: train a CoarseSegModel from arrays or a tf.data.Dataset in one call.
 
-The methods are described in :class:`~coarseseg_tf.models.CoarseSegModel`.
+Settings come from :class:`~coarseseg_tf.train.config.TrainingConfig`; the methods are
+the entries of :mod:`coarseseg_tf.models.objectives`.
 """
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from dataclasses import dataclass
 
 import keras
@@ -13,7 +15,8 @@ import tensorflow as tf
 
 from coarseseg_tf.images import as_image_batch
 from coarseseg_tf.labels import IGNORE_LABEL, as_label_batch, check_num_classes
-from coarseseg_tf.models.coarse_seg_model import DEFAULT_METHOD, CoarseSegModel
+from coarseseg_tf.models.coarse_seg_model import CoarseSegModel
+from coarseseg_tf.train.config import TrainingConfig
 from coarseseg_tf.train.inputs import check_every_image_annotated
 
 LABEL_KEYS = ("positive", "negative", "mask")
@@ -73,10 +76,9 @@ def complete_elements(dataset: tf.data.Dataset) -> tf.data.Dataset:
     return dataset.map(complete)
 
 
-def fit(images=None, positive=None, negative=None, masks=None, num_classes=2, *,
-        method=DEFAULT_METHOD, epochs=40, batch_size=16, learning_rate=1e-3,
-        validation_data=None, trace_weight=0.01, strategy=None, callbacks=None, seed=0,
-        width=16, depth=2, verbose="auto", steps_per_epoch=None, **model_options) -> FitResult:
+def fit(images=None, positive=None, negative=None, masks=None, num_classes=None, *,
+        config: TrainingConfig | None = None, validation_data=None, strategy=None, callbacks=None,
+        verbose="auto", steps_per_epoch=None, **overrides) -> FitResult:
     """Trains a segmentation model from coarse drawings (and/or true masks).
 
     Args:
@@ -85,20 +87,24 @@ def fit(images=None, positive=None, negative=None, masks=None, num_classes=2, *,
       positive: (N, H, W) positive drawings: the drawn class, 255 where not drawn.
       negative: (N, H, W) negative drawings: complementary label ȳ ("not ȳ"), 255 elsewhere.
       masks: (N, H, W) true masks (255 = none): images with a mask are trained on it.
-      num_classes: L.
-      method: see the module docstring.
+      num_classes: L (default: the config's, 2).
+      config: a :class:`~coarseseg_tf.train.config.TrainingConfig`; None for the defaults.
+      **overrides: any of its fields, e.g. ``method="cm"``, ``epochs=10``,
+        ``cm_form="low_rank"``; the methods are the entries of
+        :mod:`coarseseg_tf.models.objectives`. ``input_channels`` comes from the images.
       validation_data: (images, masks) arrays, or a dataset of dicts with "image" and
         "mask", scored by mIoU after each epoch.
-      trace_weight: λ.
       strategy: a ``tf.distribute.Strategy``; the model is built in its scope.
-      seed: seeds weights and shuffling.
       steps_per_epoch: batches per epoch, for a dataset that repeats; None: one pass.
-      width, depth, **model_options: passed to :class:`CoarseSegModel`.
     Returns:
       :class:`FitResult` with ``.model`` and ``.history``.
     """
-    num_classes = check_num_classes(num_classes)
-    keras.utils.set_random_seed(seed)
+    config = config or TrainingConfig()
+    if num_classes is not None:
+        overrides["num_classes"] = check_num_classes(num_classes)
+    config = config.replace(**overrides)
+    num_classes = config.num_classes
+    keras.utils.set_random_seed(config.seed)
     if isinstance(images, tf.data.Dataset):
         dataset, size = complete_elements(images), None
         channels = dataset.element_spec["image"].shape[-1]
@@ -106,28 +112,26 @@ def fit(images=None, positive=None, negative=None, masks=None, num_classes=2, *,
         if images is None:
             raise ValueError("fit() needs images")
         dataset, size, channels = arrays_to_dataset(images, positive, negative, masks, num_classes)
-        dataset = dataset.shuffle(size, seed=seed, reshuffle_each_iteration=True)
-    dataset = padded_batches(dataset, batch_size).prefetch(tf.data.AUTOTUNE)
+        dataset = dataset.shuffle(size, seed=config.seed, reshuffle_each_iteration=True)
+    dataset = padded_batches(dataset, config.batch_size).prefetch(tf.data.AUTOTUNE)
 
     val = None
     if isinstance(validation_data, tf.data.Dataset):
-        val = padded_batches(complete_elements(validation_data), 64)
+        val = padded_batches(complete_elements(validation_data), config.validation_batch_size)
     elif validation_data is not None:
         val_images, val_masks = validation_data
         val, _, _ = arrays_to_dataset(val_images, masks=val_masks, num_classes=num_classes,
                                       require_annotation=False)
-        val = val.batch(64)
+        val = val.batch(config.validation_batch_size)
 
+    model_config = dataclasses.replace(config.model_config(), input_channels=int(channels))
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     with scope:
-        model = CoarseSegModel(num_classes=num_classes, input_channels=int(channels),
-                               width=width, depth=depth, method=method,
-                               trace_weight=trace_weight, **model_options)
+        model = CoarseSegModel(**model_config.to_dict())
         model.build()
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate))
-    history = model.fit(dataset, epochs=epochs, validation_data=val, steps_per_epoch=steps_per_epoch,
+        model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
+    history = model.fit(dataset, epochs=config.epochs, validation_data=val, steps_per_epoch=steps_per_epoch,
                         callbacks=list(callbacks or []), verbose=verbose)
     # the custom train step logs tensors; History users expect plain numbers
     history.history = {k: [float(v) for v in values] for k, values in history.history.items()}
     return FitResult(model=model, history=history)
-

@@ -34,7 +34,7 @@ def examples_dataset(file_patterns, config: TrainingConfig, training: bool) -> t
     ``config.use_masks``. Sharding is by element, not by file: a split is often a
     single file, and with several workers each must still see a disjoint share.
     """
-    dataset = read_tfrecord_dataset(file_patterns, config.channels)
+    dataset = read_tfrecord_dataset(file_patterns, config.input_channels)
     if training and not config.use_masks:
         dataset = dataset.map(lambda element: {k: v for k, v in element.items() if k != "mask"})
     options = tf.data.Options()
@@ -72,13 +72,9 @@ def train_from_files(train_files, eval_files, config: TrainingConfig, run_dir: s
     validation = examples_dataset(eval_files, config, training=False)
     # each worker backs up to its own directory; mirrored weights make them identical
     backup_dir = os.path.join(run_dir, "backup", f"worker-{role.index}")
-    result = fit(train, num_classes=config.num_classes, method=config.method,
-                 epochs=config.epochs, batch_size=config.batch_size,
-                 learning_rate=config.learning_rate, validation_data=validation,
-                 trace_weight=config.trace_weight, strategy=strategy, seed=config.seed,
-                 width=config.width, depth=config.depth, steps_per_epoch=steps_per_epoch,
-                 callbacks=[keras.callbacks.BackupAndRestore(backup_dir), *callbacks], verbose=2,
-                 **config.model_options)
+    result = fit(train, config=config, validation_data=validation, strategy=strategy,
+                 steps_per_epoch=steps_per_epoch,
+                 callbacks=[keras.callbacks.BackupAndRestore(backup_dir), *callbacks], verbose=2)
     _export(result, role, run_dir, export_dir)
     return result
 
