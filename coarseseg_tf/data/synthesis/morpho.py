@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 from scipy import ndimage
@@ -263,7 +264,7 @@ class Drawings:
 
 
 def synthesize_drawings(mask, rng: np.random.Generator, num_classes: int = 2,
-                        target_class: int | None = None,
+                        target_class: int | Sequence[int] | None = None,
                         positive: DrawingRecipe | None = DEFAULT_POSITIVE,
                         negative: DrawingRecipe | None = DEFAULT_NEGATIVE,
                         fill: bool = True) -> Drawings:
@@ -272,8 +273,8 @@ def synthesize_drawings(mask, rng: np.random.Generator, num_classes: int = 2,
     Args:
       mask: (H, W) integer true mask, classes in [0, num_classes), 255 = unknown.
       rng: the source of all randomness.
-      target_class: the class drawn; None picks one present in the mask at random
-        (class 1 for binary masks).
+      target_class: the class drawn; a sequence of classes: one of them at random;
+        None: one present in the mask at random (class 1 for binary masks).
       positive / negative: recipes, or None for no such drawing (all 255).
       fill: for binary masks with ratio 1, label every pixel (drawn / not drawn), so
         the confusion matrices model what the annotator missed too. Otherwise only
@@ -288,6 +289,8 @@ def synthesize_drawings(mask, rng: np.random.Generator, num_classes: int = 2,
     if target_class is None:
         present = [c for c in range(1, num_classes) if (mask == c).any()]
         target_class = 1 if num_classes == 2 or not present else int(rng.choice(present))
+    elif not isinstance(target_class, (int, np.integer)):
+        target_class = int(rng.choice(target_class))
     known = mask != IGNORE_LABEL
     region = (mask == target_class)
     maps = []
