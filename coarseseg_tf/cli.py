@@ -16,6 +16,8 @@ import time
 
 import numpy as np
 
+from coarseseg_tf.export.contract import DEFAULT_MODEL_NAME
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
@@ -45,7 +47,7 @@ def _load_npz(path, need=("images",)):
 
 def _load_model(path):
     import keras
-    import coarseseg_tf  # noqa: F401  registers the custom layers
+    import coarseseg_tf.models  # noqa: F401  registers the custom layers
     if not os.path.exists(path):
         raise SystemExit(f"error: model file {path} does not exist")
     return keras.models.load_model(path)
@@ -351,7 +353,7 @@ def build_parser():
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--model", help=".keras model, SavedModel directory or base path of versions")
     source.add_argument("--server", help="TF Serving REST URL, e.g. http://localhost:8501")
-    p.add_argument("--model-name", default="coarseseg", help="served model name (with --server)")
+    p.add_argument("--model-name", default=DEFAULT_MODEL_NAME, help="served model name (with --server)")
     p.add_argument("--model-version", type=int, help="served version (with --server; default: latest)")
     p.add_argument("--output", "-o", required=True, help="PNG mask to write (pixel value = class)")
     p.set_defaults(run=cmd_predict)
@@ -367,7 +369,7 @@ def build_parser():
     from coarseseg_tf.serving import server as server_defaults
     p = sub.add_parser("serve", help="serve SavedModel versions over TF Serving's REST API (local stand-in)")
     p.add_argument("--model-base-path", required=True, help="directory of <version>/saved_model.pb")
-    p.add_argument("--model-name", default="coarseseg", help="name in /v1/models/<name>")
+    p.add_argument("--model-name", default=DEFAULT_MODEL_NAME, help="name in /v1/models/<name>")
     p.add_argument("--port", type=int, default=8501, help="REST port (TF Serving's is 8501)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
     p.add_argument("--num-versions", type=int, default=1, help="newest versions kept loaded")

@@ -1,20 +1,15 @@
 """SavedModel signatures for TF Serving and TFMA: encoded images or tf.Examples in, masks out.
 
-Two signatures, with the same outputs:
+The two signatures, their input and output tensors and their shapes are named in
+:mod:`coarseseg_tf.export.contract`. What they compute:
 
-``serving_default``   input ``image_bytes``: string (B,), encoded PNG or JPEG images of
-                      any sizes (decoded to the model's channel count: an RGB image sent
-                      to a grayscale model is converted, and the other way round)
-``serving_examples``  input ``examples``: string (B,), serialized tf.Examples whose
-                      ``image/encoded`` holds the image (what TFMA feeds in the pipeline)
-
-Outputs, with Hmax, Wmax the largest height and width in the request:
-
-``mask``              uint8 (B, Hmax, Wmax): per-pixel class; 255 outside each image
-``mask_png_bytes``    string (B,): single-channel PNG of each mask at its own size
-``image_size``        int32 (B, 2): height, width of each image
-``probabilities``     float32 (B, Hmax, Wmax, L), 0 outside each image; only when exported
-                      with ``include_probabilities=True`` (it is L times the mask's size)
+- ``serving_default`` decodes each PNG or JPEG to the model's channel count (an RGB image
+  sent to a grayscale model is converted, and the other way round); ``serving_examples``
+  does the same with the ``image/encoded`` feature of each tf.Example (what TFMA feeds in
+  the pipeline). Images may have any sizes.
+- ``mask`` is ``PAD_LABEL`` (255) and ``probabilities`` 0 outside each image, up to the
+  largest height and width in the batch; ``probabilities`` is there only when exported
+  with ``include_probabilities=True`` (it is L times the mask's size).
 
 A batch whose images share one size runs through the network as one batch; a batch of
 mixed sizes runs image by image, because padding an image would change the
@@ -28,13 +23,10 @@ import numpy as np
 import tensorflow as tf
 
 from coarseseg_tf.data.examples import decode_image_tensor, image_bytes_from_examples
+from coarseseg_tf.export.contract import (EXAMPLES_INPUT, EXAMPLES_SIGNATURE, IMAGE_BYTES_INPUT,
+                                          IMAGE_SIZE_OUTPUT, MASK_OUTPUT, MASK_PNG_OUTPUT,
+                                          PROBABILITIES_OUTPUT, SERVING_SIGNATURE)
 from coarseseg_tf.labels import IGNORE_LABEL
-
-SERVING_SIGNATURE = "serving_default"
-EXAMPLES_SIGNATURE = "serving_examples"
-IMAGE_BYTES_INPUT = "image_bytes"
-EXAMPLES_INPUT = "examples"
-PROBABILITIES_OUTPUT = "probabilities"
 #: mask value outside an image that is smaller than the largest one in its batch
 PAD_LABEL = IGNORE_LABEL
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -103,7 +95,7 @@ def segment_encoded_images(model, encoded, include_probabilities=False, what=IMA
                     tf.constant(PAD_LABEL, tf.uint8))
     png = tf.map_fn(lambda i: tf.io.encode_png(mask[i, :sizes[i, 0], :sizes[i, 1], None]),
                     tf.range(count), fn_output_signature=tf.string)
-    outputs = {"mask": mask, "mask_png_bytes": png, "image_size": sizes}
+    outputs = {MASK_OUTPUT: mask, MASK_PNG_OUTPUT: png, IMAGE_SIZE_OUTPUT: sizes}
     if include_probabilities:
         outputs[PROBABILITIES_OUTPUT] = probabilities
     return outputs
@@ -176,8 +168,8 @@ def resolve_saved_model_dir(path: str) -> str:
 def load_serving_model(path: str):
     """Loads a SavedModel written by :func:`export_saved_model` (or the latest version under a base path).
 
-    Returns the loaded object; ``.signatures["serving_default"]`` and
-    ``.signatures["serving_examples"]`` are the callables.
+    Returns the loaded object; ``.signatures[SERVING_SIGNATURE]`` and
+    ``.signatures[EXAMPLES_SIGNATURE]`` are the callables.
     """
     loaded = tf.saved_model.load(resolve_saved_model_dir(path))
     missing = {SERVING_SIGNATURE, EXAMPLES_SIGNATURE} - set(loaded.signatures)
@@ -191,13 +183,13 @@ def segment_image_bytes(serving_fn, encoded_images) -> list[np.ndarray]:
     """Calls a ``serving_default`` function in-process; returns one (H, W) uint8 mask per image.
 
     Args:
-      serving_fn: ``load_serving_model(dir).signatures["serving_default"]`` or
-        ``serving_functions(model)["serving_default"]`` (same graph, not written out).
+      serving_fn: ``load_serving_model(dir).signatures[SERVING_SIGNATURE]`` or
+        ``serving_functions(model)[SERVING_SIGNATURE]`` (same graph, not written out).
       encoded_images: a sequence of PNG/JPEG bytes.
     Raises tf.errors.InvalidArgumentError naming an input that is not an image.
     """
-    outputs = serving_fn(image_bytes=tf.constant(list(encoded_images), tf.string))
-    masks, sizes = outputs["mask"].numpy(), outputs["image_size"].numpy()
+    outputs = serving_fn(**{IMAGE_BYTES_INPUT: tf.constant(list(encoded_images), tf.string)})
+    masks, sizes = outputs[MASK_OUTPUT].numpy(), outputs[IMAGE_SIZE_OUTPUT].numpy()
     return [mask[:height, :width] for mask, (height, width) in zip(masks, sizes)]
 
 
@@ -211,7 +203,7 @@ def load_image_segmenter(path: str):
         function = load_serving_model(path).signatures[SERVING_SIGNATURE]
     else:
         import keras
-        import coarseseg_tf  # noqa: F401  registers CoarseSegModel for loading
+        import coarseseg_tf.models  # noqa: F401  registers CoarseSegModel for loading
         if not os.path.exists(path):
             raise FileNotFoundError(f"model {path} does not exist")
         function = serving_functions(keras.models.load_model(path))[SERVING_SIGNATURE]
