@@ -366,19 +366,22 @@ def build_parser():
                    help="also output probabilities (B, H, W, L): L times the size of the mask")
     p.set_defaults(run=cmd_export)
 
-    from coarseseg_tf.serving import server as server_defaults
+    from coarseseg_tf.serving.predict import DEFAULT_MAX_IMAGE_PIXELS
+    from coarseseg_tf.serving.server import (DEFAULT_HOST, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_POLL_SECONDS,
+                                             DEFAULT_PORT)
     p = sub.add_parser("serve", help="serve SavedModel versions over TF Serving's REST API (local stand-in)")
     p.add_argument("--model-base-path", required=True, help="directory of <version>/saved_model.pb")
     p.add_argument("--model-name", default=DEFAULT_MODEL_NAME, help="name in /v1/models/<name>")
-    p.add_argument("--port", type=int, default=8501, help="REST port (TF Serving's is 8501)")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"REST port (TF Serving's is {DEFAULT_PORT})")
+    p.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (0.0.0.0: every interface)")
     p.add_argument("--num-versions", type=int, default=1, help="newest versions kept loaded")
     p.add_argument("--version-label", action="append", default=[], metavar="LABEL=VERSION",
                    help="a version label for /labels/<label> URLs (repeatable)")
-    p.add_argument("--poll-seconds", type=float, default=1.0, help="how often to look for new versions")
-    p.add_argument("--max-image-pixels", type=int, default=server_defaults.DEFAULT_MAX_IMAGE_PIXELS,
+    p.add_argument("--poll-seconds", type=float, default=DEFAULT_POLL_SECONDS,
+                   help="how often to look for new versions")
+    p.add_argument("--max-image-pixels", type=int, default=DEFAULT_MAX_IMAGE_PIXELS,
                    help="largest image in a request, width x height")
-    p.add_argument("--max-request-bytes", type=int, default=server_defaults.DEFAULT_MAX_REQUEST_BYTES,
+    p.add_argument("--max-request-bytes", type=int, default=DEFAULT_MAX_REQUEST_BYTES,
                    help="largest request body")
     p.set_defaults(run=cmd_serve)
 

@@ -24,6 +24,9 @@ EXAMPLES_SIGNATURE = "serving_examples"
 
 IMAGE_BYTES_INPUT = "image_bytes"
 EXAMPLES_INPUT = "examples"
+#: how the images that IMAGE_BYTES_INPUT accepts begin
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+JPEG_MAGIC = b"\xff\xd8\xff"
 
 MASK_OUTPUT = "mask"
 MASK_PNG_OUTPUT = "mask_png_bytes"

@@ -24,17 +24,16 @@ import tensorflow as tf
 
 from coarseseg_tf.data.examples import decode_image_tensor, image_bytes_from_examples
 from coarseseg_tf.export.contract import (EXAMPLES_INPUT, EXAMPLES_SIGNATURE, IMAGE_BYTES_INPUT,
-                                          IMAGE_SIZE_OUTPUT, MASK_OUTPUT, MASK_PNG_OUTPUT,
+                                          IMAGE_SIZE_OUTPUT, MASK_OUTPUT, MASK_PNG_OUTPUT, PNG_MAGIC,
                                           PROBABILITIES_OUTPUT, SERVING_SIGNATURE)
 from coarseseg_tf.labels import IGNORE_LABEL
 #: mask value outside an image that is smaller than the largest one in its batch
 PAD_LABEL = IGNORE_LABEL
-_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def _is_png_or_jpeg(data):
     """Scalar string -> bool: the bytes start like a PNG or a JPEG file."""
-    return tf.logical_or(tf.equal(tf.strings.substr(data, 0, len(_PNG_MAGIC)), _PNG_MAGIC),
+    return tf.logical_or(tf.equal(tf.strings.substr(data, 0, len(PNG_MAGIC)), PNG_MAGIC),
                          tf.io.is_jpeg(data))
 
 
