@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from coarseseg_tf.export.contract import IMAGE_BYTES_INPUT, MASK_OUTPUT, MASK_PNG_OUTPUT
+from coarseseg_tf.export.contract import (EXAMPLES_SIGNATURE, IMAGE_BYTES_INPUT, MASK_OUTPUT, MASK_PNG_OUTPUT,
+                                          SERVING_SIGNATURE)
 from coarseseg_tf.serving import rest
 from coarseseg_tf.serving.rest import RestError
 
@@ -30,6 +31,14 @@ def test_row_and_columnar_bodies_give_the_same_inputs():
     assert _inputs({"inputs": [_b64(PNG_A), _b64(PNG_B)]}) == expected
 
 
+def test_row_instances_of_columns_parse_back_to_the_columns():
+    columns = {"a": [1, 2], "b": [_b64(PNG_A), _b64(PNG_B)]}
+    assert rest.row_instances(columns) == [{"a": 1, "b": _b64(PNG_A)}, {"a": 2, "b": _b64(PNG_B)}]
+    assert _inputs({"instances": rest.row_instances(columns)}, ("a", "b")) == {"a": [1, 2], "b": [PNG_A, PNG_B]}
+    with pytest.raises(ValueError, match="one batch size"):
+        rest.row_instances({"a": [1, 2], "b": [1]})
+
+
 def test_two_inputs_row_and_columnar_agree_and_need_names():
     names = ("a", "b")
     row = _inputs({"instances": [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]}, names)
@@ -47,7 +56,7 @@ def test_two_inputs_row_and_columnar_agree_and_need_names():
     (b'{"instances": [', "JSON Parse error"),
     (b"[1, 2]", "not an object"),
     (b'{"instances": [1], "inputs": [1]}', "expecting only one of 'inputs' or 'instances'"),
-    (b'{"signature_name": "serving_default"}', "Missing 'inputs' or 'instances' key"),
+    (b'{"signature_name": "x"}', "Missing 'inputs' or 'instances' key"),
 ])
 def test_malformed_bodies_are_400(body, message):
     with pytest.raises(RestError, match=message) as caught:
@@ -70,9 +79,9 @@ def test_other_objects_are_not_values_and_empty_rows_are_refused():
 
 
 def test_signature_name_defaults_and_must_be_a_string():
-    assert rest.requested_signature({"instances": []}) == "serving_default"
-    assert rest.requested_signature({"signature_name": "", "instances": []}) == "serving_default"
-    assert rest.requested_signature({"signature_name": "serving_examples"}) == "serving_examples"
+    assert rest.requested_signature({"instances": []}) == SERVING_SIGNATURE
+    assert rest.requested_signature({"signature_name": "", "instances": []}) == SERVING_SIGNATURE
+    assert rest.requested_signature({"signature_name": EXAMPLES_SIGNATURE}) == EXAMPLES_SIGNATURE
     with pytest.raises(RestError, match="must be a string"):
         rest.requested_signature({"signature_name": 3})
 

@@ -85,11 +85,8 @@ class ServingClient:
         encoded = [_encoded_image(image) for image in images]
         if not encoded:
             return []
-        images = [rest.b64_object(e) for e in encoded]
-        if columnar:
-            response = self.predict(inputs={IMAGE_BYTES_INPUT: images})
-        else:
-            response = self.predict(instances=[{IMAGE_BYTES_INPUT: image} for image in images])
+        columns = {IMAGE_BYTES_INPUT: [rest.b64_object(e) for e in encoded]}
+        response = self.predict(inputs=columns) if columnar else self.predict(instances=rest.row_instances(columns))
         pngs = rest.output_column(response, MASK_PNG_OUTPUT)
         if len(pngs) != len(encoded):
             raise ServingError(self.model_url, 200, f"sent {len(encoded)} images, got {len(pngs)} masks")

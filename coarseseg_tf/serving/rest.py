@@ -96,6 +96,14 @@ def predict_body(instances=None, inputs=None, signature_name: str | None = None)
     return body
 
 
+def row_instances(columns: dict) -> list[dict]:
+    """{input name: batch (list)} -> the row format's ``instances``: one {name: value} per batch element."""
+    batches = {len(batch) for batch in columns.values()}
+    if len(batches) != 1:
+        raise ValueError(f"the row format needs one batch size for every input, got {sorted(batches)}")
+    return [{name: batch[i] for name, batch in columns.items()} for i in range(batches.pop())]
+
+
 def parse_predict_body(body: bytes) -> dict:
     """Request bytes -> the JSON object, checked to hold exactly one of ``instances``/``inputs``.
 
