@@ -36,9 +36,9 @@ from coarseseg_tf import CoarseSegModel  # noqa: E402
 from coarseseg_tf.data.examples import encode_png, to_uint8_image  # noqa: E402
 from coarseseg_tf.data.datasets.mnist import load_mnist  # noqa: E402
 from coarseseg_tf.export import export_saved_model, load_serving_model, segment_image_bytes  # noqa: E402
+from coarseseg_tf.export.contract import DEFAULT_MODEL_NAME as MODEL_NAME, SERVING_SIGNATURE  # noqa: E402
 from coarseseg_tf.serving import ServingClient, ServingError  # noqa: E402
 
-MODEL_NAME = "coarseseg"
 IN_PROCESS_NOTE = ("The in-process baseline calls the signature from one thread, one image at a time; "
                    "with several clients the server runs calls concurrently on both cores, which is how "
                    "a ratio above 1 can occur.")
@@ -149,7 +149,7 @@ def main():
     workdir = tempfile.mkdtemp(prefix="serving_bench_")
     base = os.path.join(workdir, MODEL_NAME)
     export_saved_model(model, os.path.join(base, "1"))
-    serving_fn = load_serving_model(base).signatures["serving_default"]
+    serving_fn = load_serving_model(base).signatures[SERVING_SIGNATURE]
 
     rows = []
     server = start_server(base, args.port)

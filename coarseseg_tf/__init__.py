@@ -6,7 +6,7 @@
 
 Names are imported on first use: ``import coarseseg_tf`` alone does not start TensorFlow.
 """
-from coarseseg_tf._lazy import lazy_exports
+from coarseseg_tf.lazy import lazy_exports
 
 __version__ = "0.1.0"
 

@@ -8,6 +8,7 @@ import json
 import os
 
 from coarseseg_tf.data.synthesis.beam import SynthesisConfig
+from coarseseg_tf.export.contract import DEFAULT_MODEL_NAME
 from coarseseg_tf.train.config import TrainingConfig
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -30,7 +31,7 @@ OUTPUT_DIR = _env("COARSESEG_OUTPUT_DIR", os.path.join(REPO_ROOT, "tfx_output"),
 PIPELINE_ROOT = os.path.join(OUTPUT_DIR, "pipelines", PIPELINE_NAME)
 METADATA_PATH = os.path.join(OUTPUT_DIR, "metadata", PIPELINE_NAME, "metadata.db")  # ML Metadata, SQLite
 DATA_ROOT = _env("COARSESEG_DATA_ROOT", os.path.join(OUTPUT_DIR, "data", "mnist"), str)
-MODEL_NAME = "coarseseg"
+MODEL_NAME = DEFAULT_MODEL_NAME
 # TF Serving layout: <SERVING_MODEL_BASE>/<MODEL_NAME>/<version>/saved_model.pb
 SERVING_MODEL_BASE = os.path.join(OUTPUT_DIR, "serving_model")
 

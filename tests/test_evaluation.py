@@ -7,6 +7,7 @@ from coarseseg_tf.data.datasets.converters import convert_mnist
 from coarseseg_tf.data.examples import decode_example, encode_png
 from coarseseg_tf.evaluation.config import make_eval_config, read_mean_iou
 from coarseseg_tf.export import export_saved_model, segment_image_bytes
+from coarseseg_tf.export.contract import SERVING_SIGNATURE
 from coarseseg_tf.metrics import iou_from_confusion, confusion_matrix
 
 
@@ -34,7 +35,7 @@ def test_tfma_mean_iou_equals_the_library_on_the_same_predictions(exported, tmp_
     model_dir, data = exported
     records = [decode_example(r.numpy()) for r in tf.data.TFRecordDataset(data, "GZIP")]
     model = tf.saved_model.load(model_dir)
-    predicted = segment_image_bytes(model.signatures["serving_default"], [encode_png(r.image) for r in records])
+    predicted = segment_image_bytes(model.signatures[SERVING_SIGNATURE], [encode_png(r.image) for r in records])
     matrix = sum(confusion_matrix(r.mask, p, 2) for r, p in zip(records, predicted))
     per_class, expected = iou_from_confusion(matrix)
     assert 0.3 < expected < 1.0  # a partly trained model: neither trivial nor perfect

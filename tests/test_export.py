@@ -11,6 +11,8 @@ from coarseseg_tf.data.examples import decode_png, encode_png, make_example
 from coarseseg_tf.export import (PAD_LABEL, export_saved_model, load_serving_model, next_version_dir,
                                  resolve_saved_model_dir, saved_model_versions, segment_image_bytes,
                                  serving_functions)
+from coarseseg_tf.export.contract import (EXAMPLES_INPUT, EXAMPLES_SIGNATURE, IMAGE_BYTES_INPUT, IMAGE_SIZE_OUTPUT,
+                                          MASK_OUTPUT, MASK_PNG_OUTPUT, PROBABILITIES_OUTPUT, SERVING_SIGNATURE)
 
 SIZES = [(28, 28), (17, 40), (33, 5), (28, 28)]
 
@@ -45,25 +47,25 @@ def images():
     return [rng.integers(0, 256, size, dtype=np.uint8) for size in SIZES]
 
 
-@pytest.mark.parametrize("signature", ["serving_default", "serving_examples"])
+@pytest.mark.parametrize("signature", [SERVING_SIGNATURE, EXAMPLES_SIGNATURE])
 def test_mixed_sizes_match_segment_exactly(gray, images, signature):
     model, loaded = gray
     encoded = [encode_png(image) for image in images]
-    if signature == "serving_default":
-        out = loaded.signatures[signature](image_bytes=tf.constant(encoded))
+    if signature == SERVING_SIGNATURE:
+        out = loaded.signatures[signature](**{IMAGE_BYTES_INPUT: tf.constant(encoded)})
     else:
         examples = [make_example(image, key=f"img{i}").SerializeToString() for i, image in enumerate(images)]
-        out = loaded.signatures[signature](examples=tf.constant(examples))
-    assert sorted(out) == ["image_size", "mask", "mask_png_bytes", "probabilities"]
-    mask, sizes = out["mask"].numpy(), out["image_size"].numpy()
+        out = loaded.signatures[signature](**{EXAMPLES_INPUT: tf.constant(examples)})
+    assert set(out) == {IMAGE_SIZE_OUTPUT, MASK_OUTPUT, MASK_PNG_OUTPUT, PROBABILITIES_OUTPUT}
+    mask, sizes = out[MASK_OUTPUT].numpy(), out[IMAGE_SIZE_OUTPUT].numpy()
     assert mask.dtype == np.uint8 and mask.shape == (4, 33, 40)
     assert sizes.tolist() == [list(s) for s in SIZES]
-    probabilities = out["probabilities"].numpy()
+    probabilities = out[PROBABILITIES_OUTPUT].numpy()
     assert probabilities.shape == (4, 33, 40, 3)
     for i, reference in enumerate(_reference_masks(model, encoded)):
         height, width = SIZES[i]
         np.testing.assert_array_equal(mask[i, :height, :width], reference)
-        np.testing.assert_array_equal(decode_png(out["mask_png_bytes"].numpy()[i]), reference)
+        np.testing.assert_array_equal(decode_png(out[MASK_PNG_OUTPUT].numpy()[i]), reference)
         assert (mask[i, height:] == PAD_LABEL).all() and (mask[i, :, width:] == PAD_LABEL).all()
         assert (probabilities[i, height:] == 0).all() and (probabilities[i, :, width:] == 0).all()
         np.testing.assert_allclose(probabilities[i, :height, :width].sum(-1), 1.0, rtol=1e-5)
@@ -73,7 +75,7 @@ def test_mixed_sizes_match_segment_exactly(gray, images, signature):
 def test_one_size_batch_takes_the_batched_path_and_matches(gray, images):
     model, loaded = gray
     encoded = [encode_png(np.roll(images[0], shift, axis=1)) for shift in range(5)]
-    masks = segment_image_bytes(loaded.signatures["serving_default"], encoded)
+    masks = segment_image_bytes(loaded.signatures[SERVING_SIGNATURE], encoded)
     for mask, reference in zip(masks, _reference_masks(model, encoded)):
         np.testing.assert_array_equal(mask, reference)
 
@@ -83,8 +85,8 @@ def test_jpeg_input_and_in_process_functions_agree(gray, images):
     buffer = io.BytesIO()
     Image.fromarray(images[1]).save(buffer, format="JPEG", quality=90)
     encoded = [buffer.getvalue(), encode_png(images[2])]
-    from_saved = segment_image_bytes(loaded.signatures["serving_default"], encoded)
-    in_process = segment_image_bytes(serving_functions(model)["serving_default"], encoded)
+    from_saved = segment_image_bytes(loaded.signatures[SERVING_SIGNATURE], encoded)
+    in_process = segment_image_bytes(serving_functions(model)[SERVING_SIGNATURE], encoded)
     for a, b, reference in zip(from_saved, in_process, _reference_masks(model, encoded)):
         np.testing.assert_array_equal(a, reference)
         np.testing.assert_array_equal(b, reference)
@@ -95,9 +97,9 @@ def test_rgb_model_takes_rgb_and_gray_images(tmp_path, images):
     loaded = load_serving_model(export_saved_model(model, str(tmp_path / "1")))
     rgb = np.stack([images[0], images[3][::-1], images[0].T], axis=-1)
     encoded = [encode_png(rgb), encode_png(images[1])]
-    out = loaded.signatures["serving_default"](image_bytes=tf.constant(encoded))
-    assert sorted(out) == ["image_size", "mask", "mask_png_bytes"]
-    masks = segment_image_bytes(loaded.signatures["serving_default"], encoded)
+    out = loaded.signatures[SERVING_SIGNATURE](**{IMAGE_BYTES_INPUT: tf.constant(encoded)})
+    assert set(out) == {IMAGE_SIZE_OUTPUT, MASK_OUTPUT, MASK_PNG_OUTPUT}
+    masks = segment_image_bytes(loaded.signatures[SERVING_SIGNATURE], encoded)
     for mask, reference in zip(masks, _reference_masks(model, encoded)):
         np.testing.assert_array_equal(mask, reference)
 
@@ -109,15 +111,15 @@ def test_rgb_model_takes_rgb_and_gray_images(tmp_path, images):
 def test_bytes_that_are_not_an_image_raise_a_clear_error(gray, images, bad, message):
     _, loaded = gray
     with pytest.raises(tf.errors.InvalidArgumentError, match=message):
-        loaded.signatures["serving_default"](image_bytes=tf.constant([encode_png(images[0]), bad]))
+        loaded.signatures[SERVING_SIGNATURE](**{IMAGE_BYTES_INPUT: tf.constant([encode_png(images[0]), bad])})
 
 
 def test_examples_without_an_image_and_empty_batches_are_rejected(gray):
     _, loaded = gray
     with pytest.raises(tf.errors.InvalidArgumentError, match="image/encoded"):
-        loaded.signatures["serving_examples"](examples=tf.constant([tf.train.Example().SerializeToString()]))
+        loaded.signatures[EXAMPLES_SIGNATURE](**{EXAMPLES_INPUT: tf.constant([tf.train.Example().SerializeToString()])})
     with pytest.raises(tf.errors.InvalidArgumentError, match="empty: send at least one image"):
-        loaded.signatures["serving_default"](image_bytes=tf.constant([], tf.string))
+        loaded.signatures[SERVING_SIGNATURE](**{IMAGE_BYTES_INPUT: tf.constant([], tf.string)})
 
 
 def test_version_directories(tmp_path):

@@ -37,6 +37,7 @@ def test_local_pipeline_through_the_tfx_cli(tmp_path):
     from coarseseg_tf.data.examples import decode_example
     from coarseseg_tf.evaluation.run_summary import latest_run_summary
     from coarseseg_tf.export import segment_image_bytes
+    from coarseseg_tf.export.contract import DEFAULT_MODEL_NAME, SERVING_SIGNATURE
     from coarseseg_tf.metrics import mean_iou
 
     env = _pipeline_env(tmp_path)
@@ -54,7 +55,7 @@ def test_local_pipeline_through_the_tfx_cli(tmp_path):
     assert "mean IoU on the eval split" in log and "pushed model:" in log
 
     # the pushed model is where TF Serving looks, and scores what TFMA said it scores
-    base = out / "serving_model" / "coarseseg"
+    base = out / "serving_model" / DEFAULT_MODEL_NAME
     versions = sorted(os.listdir(base))
     assert len(versions) == 1 and versions[0].isdigit()
     assert (base / versions[0] / "saved_model.pb").exists()
@@ -63,7 +64,7 @@ def test_local_pipeline_through_the_tfx_cli(tmp_path):
                tf.data.TFRecordDataset(str(out / "data" / "mnist" / "eval" / "data.tfrecord.gz"), "GZIP")]
     from coarseseg_tf.data.examples import encode_png
     model = tf.saved_model.load(str(base / versions[0]))
-    masks = segment_image_bytes(model.signatures["serving_default"], [encode_png(r.image) for r in records])
+    masks = segment_image_bytes(model.signatures[SERVING_SIGNATURE], [encode_png(r.image) for r in records])
     truth = np.stack([r.mask for r in records])
     assert mean_iou(truth, np.stack(masks), 2) == pytest.approx(summary.mean_iou, abs=1e-9)
     assert summary.mean_iou > 0.6

@@ -21,9 +21,11 @@ from PIL import Image
 from coarseseg_tf import CoarseSegModel
 from coarseseg_tf.data.examples import encode_png, make_example, to_uint8_image
 from coarseseg_tf.export import export_saved_model, serving_functions, segment_image_bytes
+from coarseseg_tf.export.contract import (DEFAULT_MODEL_NAME, EXAMPLES_INPUT, EXAMPLES_SIGNATURE, IMAGE_BYTES_INPUT,
+                                          IMAGE_SIZE_OUTPUT, MASK_OUTPUT, MASK_PNG_OUTPUT, SERVING_SIGNATURE)
 from coarseseg_tf.serving import LocalModelServer, ServingClient, ServingError
 
-MODEL = "coarseseg"
+MODEL = DEFAULT_MODEL_NAME
 MAX_PIXELS = 200 * 200  # the local server's limit in these tests
 
 
@@ -59,7 +61,7 @@ def exported(tmp_path_factory, digits):
     images = [to_uint8_image(digits.images[i])[..., 0] for i in range(3)]  # real digits, 28x28
     images.append(np.random.default_rng(0).integers(0, 256, (45, 31), dtype=np.uint8))
     encoded = [encode_png(image) for image in images]
-    reference = segment_image_bytes(serving_functions(model)["serving_default"], encoded)
+    reference = segment_image_bytes(serving_functions(model)[SERVING_SIGNATURE], encoded)
     return {"model": model, "base": base, "encoded": encoded, "reference": reference}
 
 
@@ -124,11 +126,11 @@ def test_status_and_metadata(endpoint):
     metadata = client.metadata()
     assert metadata["model_spec"]["name"] == MODEL and metadata["model_spec"]["version"] == "1"
     signatures = metadata["metadata"]["signature_def"]["signature_def"]
-    assert {"serving_default", "serving_examples"} <= set(signatures)
-    default = signatures["serving_default"]
-    assert default["inputs"]["image_bytes"]["dtype"] == "DT_STRING"
-    assert set(default["outputs"]) == {"mask", "mask_png_bytes", "image_size"}
-    assert default["outputs"]["mask"]["dtype"] == "DT_UINT8"
+    assert {SERVING_SIGNATURE, EXAMPLES_SIGNATURE} <= set(signatures)
+    default = signatures[SERVING_SIGNATURE]
+    assert default["inputs"][IMAGE_BYTES_INPUT]["dtype"] == "DT_STRING"
+    assert set(default["outputs"]) == {MASK_OUTPUT, MASK_PNG_OUTPUT, IMAGE_SIZE_OUTPUT}
+    assert default["outputs"][MASK_OUTPUT]["dtype"] == "DT_UINT8"
     assert default["method_name"] == "tensorflow/serving/predict"
     assert ServingClient(url, MODEL, version=1).status()["model_version_status"][0]["version"] == "1"
 
@@ -155,31 +157,31 @@ def test_segment_takes_paths_and_arrays(endpoint, exported, tmp_path):
 def test_raw_row_and_columnar_responses_follow_tf_serving_json(endpoint, exported):
     _, url = endpoint
     encoded = exported["encoded"][2:]  # 28x28 and 45x31
-    status, row = _post(url, {"instances": [{"image_bytes": _b64(e)} for e in encoded]})
+    status, row = _post(url, {"instances": [{IMAGE_BYTES_INPUT: _b64(e)} for e in encoded]})
     assert status == 200 and len(row["predictions"]) == 2
     first = row["predictions"][0]
-    assert set(first) == {"mask", "mask_png_bytes", "image_size"}
-    assert first["image_size"] == [28, 28] and set(first["mask_png_bytes"]) == {"b64"}
-    mask = np.array(first["mask"])
+    assert set(first) == {MASK_OUTPUT, MASK_PNG_OUTPUT, IMAGE_SIZE_OUTPUT}
+    assert first[IMAGE_SIZE_OUTPUT] == [28, 28] and set(first[MASK_PNG_OUTPUT]) == {"b64"}
+    mask = np.array(first[MASK_OUTPUT])
     assert mask.shape == (45, 31) and (mask[28:] == 255).all() and (mask[:, 28:] == 255).all()
     np.testing.assert_array_equal(mask[:28, :28], exported["reference"][2])
     # a one-input signature also takes bare values, and columnar may be a bare list
     status, bare = _post(url, {"instances": [_b64(e) for e in encoded]})
     assert status == 200 and bare == row
     status, columnar = _post(url, {"inputs": [_b64(e) for e in encoded]})
-    assert status == 200 and columnar["outputs"]["image_size"] == [[28, 28], [45, 31]]
+    assert status == 200 and columnar["outputs"][IMAGE_SIZE_OUTPUT] == [[28, 28], [45, 31]]
 
 
 def test_examples_signature(endpoint, exported):
     _, url = endpoint
     images = [np.asarray(Image.open(io.BytesIO(e))) for e in exported["encoded"]]
     examples = [make_example(image, key=f"k{i}").SerializeToString() for i, image in enumerate(images)]
-    status, body = _post(url, {"signature_name": "serving_examples",
-                               "instances": [{"examples": _b64(e)} for e in examples]})
+    status, body = _post(url, {"signature_name": EXAMPLES_SIGNATURE,
+                               "instances": [{EXAMPLES_INPUT: _b64(e)} for e in examples]})
     assert status == 200
     for prediction, reference in zip(body["predictions"], exported["reference"]):
-        height, width = prediction["image_size"]
-        np.testing.assert_array_equal(np.array(prediction["mask"])[:height, :width], reference)
+        height, width = prediction[IMAGE_SIZE_OUTPUT]
+        np.testing.assert_array_equal(np.array(prediction[MASK_OUTPUT])[:height, :width], reference)
 
 
 def _bad_requests(encoded):
@@ -189,14 +191,14 @@ def _bad_requests(encoded):
     return [
         ("invalid JSON", predict, b'{"instances": [', 400, "JSON Parse error"),
         ("both keys", predict, {"instances": [image], "inputs": [image]}, 400, "only one of"),
-        ("neither key", predict, {"signature_name": "serving_default"}, 400, "Missing 'inputs' or 'instances'"),
-        ("bad base64", predict, {"instances": [{"image_bytes": {"b64": "%%%not base64"}}]}, 400, "base64"),
+        ("neither key", predict, {"signature_name": SERVING_SIGNATURE}, 400, "Missing 'inputs' or 'instances'"),
+        ("bad base64", predict, {"instances": [{IMAGE_BYTES_INPUT: {"b64": "%%%not base64"}}]}, 400, "base64"),
         ("not an image", predict, {"instances": [_b64(b"GIF89a? no, just text")]}, 400,
-         "image_bytes holds bytes that are not a PNG or JPEG image, at index 0"),
+         f"{IMAGE_BYTES_INPUT} holds bytes that are not a PNG or JPEG image, at index 0"),
         ("empty batch", predict, {"instances": []}, 400, "No values in 'instances'"),
-        ("empty columnar batch", predict, {"inputs": {"image_bytes": []}}, 400, "empty"),
+        ("empty columnar batch", predict, {"inputs": {IMAGE_BYTES_INPUT: []}}, 400, "empty"),
         ("wrong signature", predict, {"signature_name": "nope", "instances": [image]}, 400, '"nope" not found'),
-        ("wrong input name", predict, {"instances": [{"image": image}]}, 400, "image_bytes"),
+        ("wrong input name", predict, {"instances": [{"image": image}]}, 400, IMAGE_BYTES_INPUT),
         ("unknown model", "/v1/models/nope:predict", {"instances": [image]}, 404, "nope"),
         ("unknown version", f"/v1/models/{MODEL}/versions/7:predict", {"instances": [image]}, 404, "7"),
     ]
@@ -234,7 +236,7 @@ def local(exported):
 def test_local_limits_labels_and_urls(local, exported):
     big = encode_png(np.zeros((256, 256), np.uint8))
     status, reply = _post(local.url, {"instances": [_b64(exported["encoded"][0]), _b64(big)]})
-    assert status == 400 and "image_bytes[1] is too large: 256x256" in reply["error"]
+    assert status == 400 and f"{IMAGE_BYTES_INPUT}[1] is too large: 256x256" in reply["error"]
     status, reply = _post(local.url, b"x" * 2_000_001)
     assert status == 413 and "exceeds the limit" in reply["error"]
     masks = ServingClient(local.url, MODEL, label="stable").segment(exported["encoded"][:1])
@@ -301,7 +303,7 @@ def test_new_version_is_served_without_restart(tmp_path, exported):
         export_saved_model(newer, str(base / "2"))
         _wait_for(lambda: server.models.versions() == [1, 2], what="version 2")
         assert [s["version"] for s in client.status()["model_version_status"]] == ["2", "1"]
-        expected = segment_image_bytes(serving_functions(newer)["serving_default"], exported["encoded"])
+        expected = segment_image_bytes(serving_functions(newer)[SERVING_SIGNATURE], exported["encoded"])
         assert any(not np.array_equal(a, b) for a, b in zip(expected, exported["reference"])), \
             "the two versions should disagree somewhere, or this test proves nothing"
         for mask, reference in zip(client.segment(exported["encoded"]), expected):

@@ -1,10 +1,11 @@
 """serving/: models.config parses as TF Serving's ModelServerConfig and the deployment files agree with it."""
 import os
-import re
 
 import pytest
 import yaml
 from google.protobuf import text_format
+
+from pipeline.configs import MODEL_NAME
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 SERVING = os.path.join(ROOT, "serving")
@@ -27,9 +28,7 @@ def _yaml(*path):
 
 
 def test_models_config_names_the_pipeline_model(config):
-    with open(os.path.join(ROOT, "pipeline", "configs.py")) as f:
-        pipeline_name = re.search(r'^MODEL_NAME = "([^"]+)"', f.read(), re.M).group(1)
-    assert config.name == pipeline_name
+    assert config.name == MODEL_NAME
     assert config.base_path == f"/models/{config.name}"
     assert config.model_platform == "tensorflow"
     assert config.model_version_policy.latest.num_versions >= 2

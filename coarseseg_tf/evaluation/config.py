@@ -6,8 +6,7 @@ import json
 import tensorflow_model_analysis as tfma
 
 from coarseseg_tf.evaluation.tfma_metric import MEAN_IOU_NAME, MeanIoU
-
-EVAL_SIGNATURE = "serving_examples"
+from coarseseg_tf.export.contract import EXAMPLES_SIGNATURE
 
 
 def make_eval_config(num_classes: int, min_mean_iou: float, include_background: bool = True) -> tfma.EvalConfig:
@@ -27,7 +26,7 @@ def make_eval_config(num_classes: int, min_mean_iou: float, include_background: 
         config=json.dumps({"num_classes": int(num_classes), "include_background": include_background}),
         threshold=threshold)
     return tfma.EvalConfig(
-        model_specs=[tfma.ModelSpec(signature_name=EVAL_SIGNATURE)],
+        model_specs=[tfma.ModelSpec(signature_name=EXAMPLES_SIGNATURE)],
         slicing_specs=[tfma.SlicingSpec()],
         metrics_specs=[tfma.MetricsSpec(metrics=[metric])])
 

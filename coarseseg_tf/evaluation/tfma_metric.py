@@ -22,11 +22,11 @@ from tensorflow_model_analysis.metrics import metric_types, metric_util
 from tensorflow_model_analysis.metrics.preprocessors import image_preprocessors
 
 from coarseseg_tf.data.examples import MASK_KEY
+from coarseseg_tf.export.contract import MASK_PNG_OUTPUT
 from coarseseg_tf.metrics import confusion_matrix, iou_from_confusion
 
 MEAN_IOU_NAME = "mean_iou"
 CLASS_IOU_NAME = "class_iou"
-PREDICTION_KEY = "mask_png_bytes"
 
 
 class MeanIoU(metric_types.Metric):
@@ -40,7 +40,7 @@ class MeanIoU(metric_types.Metric):
     """
 
     def __init__(self, num_classes: int = 2, ground_truth_key: str = MASK_KEY,
-                 prediction_key: str = PREDICTION_KEY, include_background: bool = True,
+                 prediction_key: str = MASK_PNG_OUTPUT, include_background: bool = True,
                  name: str = MEAN_IOU_NAME):
         if int(num_classes) != num_classes or num_classes < 2:
             raise ValueError(f"MeanIoU: num_classes must be an integer >= 2, got {num_classes}")

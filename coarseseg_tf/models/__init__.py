@@ -4,7 +4,7 @@ the objectives registry and the model's configuration.
 Names are imported on first use, so ``coarseseg_tf.models.objectives`` and
 ``coarseseg_tf.models.config`` load without TensorFlow.
 """
-from coarseseg_tf._lazy import lazy_exports
+from coarseseg_tf.lazy import lazy_exports
 
 __getattr__, __dir__ = lazy_exports(__name__, {
     "CoarseSegModel": "coarseseg_tf.models.coarse_seg_model",

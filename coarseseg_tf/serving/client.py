@@ -1,7 +1,9 @@
 """ServingClient: segment images through TF Serving's REST API (or the local stand-in).
 
-The transport is the standard library (urllib, json, base64): no HTTP dependency to pin
-beside the TensorFlow stack.
+The transport is the standard library (urllib, json): no HTTP dependency to pin beside
+the TensorFlow stack. The JSON rules are :mod:`coarseseg_tf.serving.rest`'s and the
+signature and tensor names :mod:`coarseseg_tf.export.contract`'s; importing this module
+does not load TensorFlow.
 """
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ import urllib.request
 
 import numpy as np
 
-from coarseseg_tf.serving.rest import b64_object, decode_b64_object, is_b64_object
+from coarseseg_tf.export.contract import IMAGE_BYTES_INPUT, MASK_PNG_OUTPUT
+from coarseseg_tf.serving import rest
 
 
 class ServingError(RuntimeError):
@@ -67,12 +70,8 @@ class ServingClient:
 
     def predict(self, instances=None, inputs=None, signature_name: str | None = None) -> dict:
         """A raw predict call: exactly one of ``instances`` (row) or ``inputs`` (columnar)."""
-        if (instances is None) == (inputs is None):
-            raise ValueError("give exactly one of instances (row format) or inputs (columnar format)")
-        body = {"instances": instances} if instances is not None else {"inputs": inputs}
-        if signature_name:
-            body["signature_name"] = signature_name
-        return self._request("POST", self.model_url + ":predict", body)
+        return self._request("POST", self.model_url + ":predict",
+                             rest.predict_body(instances, inputs, signature_name))
 
     def segment(self, images, columnar: bool = False) -> list[np.ndarray]:
         """Masks of images: one (H, W) uint8 array of class ids per image, at its own size.
@@ -86,15 +85,12 @@ class ServingClient:
         encoded = [_encoded_image(image) for image in images]
         if not encoded:
             return []
-        if columnar:
-            outputs = self.predict(inputs={"image_bytes": [b64_object(e) for e in encoded]})["outputs"]
-            pngs = outputs["mask_png_bytes"]
-        else:
-            predictions = self.predict(instances=[{"image_bytes": b64_object(e)} for e in encoded])["predictions"]
-            pngs = [prediction["mask_png_bytes"] for prediction in predictions]
+        columns = {IMAGE_BYTES_INPUT: [rest.b64_object(e) for e in encoded]}
+        response = self.predict(inputs=columns) if columnar else self.predict(instances=rest.row_instances(columns))
+        pngs = rest.output_column(response, MASK_PNG_OUTPUT)
         if len(pngs) != len(encoded):
             raise ServingError(self.model_url, 200, f"sent {len(encoded)} images, got {len(pngs)} masks")
-        return [decode_png(decode_b64_object(png) if is_b64_object(png) else png, "mask_png_bytes")
+        return [decode_png(rest.decode_b64_object(png) if rest.is_b64_object(png) else png, MASK_PNG_OUTPUT)
                 for png in pngs]
 
     # ---------------------------------------------------------------- transport
@@ -129,7 +125,7 @@ def _server_message(error: urllib.error.HTTPError) -> str:
     except OSError:
         return error.reason
     try:
-        return json.loads(body)["error"]
+        return json.loads(body)[rest.ERROR_KEY]
     except (ValueError, KeyError, TypeError):
         return body.strip() or str(error.reason)
 

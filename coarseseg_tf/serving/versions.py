@@ -1,0 +1,153 @@
+"""The versions of one served model: loaded from a base path, refreshed by polling, looked up per request.
+
+TF Serving's layout: ``<base_path>/<integer version>/saved_model.pb`` (what the TFX
+Pusher and ``coarseseg export`` write). The newest ``num_versions`` that load are served;
+a version that fails to load is reported by the status and skipped, so the versions it
+would have replaced keep serving (TF Serving's availability-preserving policy).
+Lookups raise :class:`~coarseseg_tf.serving.rest.RestError` with TF Serving's 404 messages.
+TensorFlow is imported when versions are loaded, not when this module is.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+
+from coarseseg_tf.serving.rest import RestError, model_status
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServedVersion:
+    """One loaded SavedModel version.
+
+    Attributes:
+      version: the integer directory name.
+      path: the version directory.
+      loaded: what ``tf.saved_model.load`` returned; ``loaded.signatures`` are the callables.
+      signature_defs: {signature name: SignatureDef as JSON}, what ``/metadata`` reports.
+    """
+
+    version: int
+    path: str
+    loaded: object
+    signature_defs: dict
+
+    def signature(self, name: str):
+        """The concrete function of signature ``name``; RestError 400 when the model lacks it."""
+        signatures = self.loaded.signatures
+        if name not in signatures:
+            raise RestError(400, f'Serving signature name: "{name}" not found in signature def '
+                                 f"(this model has {sorted(signatures)})")
+        return signatures[name]
+
+
+def _signature_defs_json(saved_model_dir: str) -> dict:
+    """{name: SignatureDef as JSON} of a SavedModel, in TF Serving's metadata shape."""
+    from google.protobuf import json_format
+    from tensorflow.core.protobuf import saved_model_pb2
+    proto = saved_model_pb2.SavedModel()
+    with open(os.path.join(saved_model_dir, "saved_model.pb"), "rb") as f:
+        proto.ParseFromString(f.read())
+    # TF Serving hides the internal init signature too
+    return {name: json_format.MessageToDict(definition, preserving_proto_field_name=True,
+                                            including_default_value_fields=True)
+            for name, definition in proto.meta_graphs[0].signature_def.items()
+            if not name.startswith("__")}
+
+
+class ModelVersions:
+    """The served versions of one model: loads new version directories, drops old ones.
+
+    Thread-safe: request threads call :meth:`get` and :meth:`status` while a poller calls
+    :meth:`refresh`.
+
+    Args:
+      name: the model name in URLs.
+      base_path: directory of ``<version>/saved_model.pb`` subdirectories.
+      num_versions: how many of the newest versions stay loaded.
+      version_labels: {label: version}, for ``/labels/{label}`` URLs.
+    """
+
+    def __init__(self, name: str, base_path: str, num_versions: int = 1, version_labels=None):
+        if num_versions < 1:
+            raise ValueError(f"num_versions must be >= 1, got {num_versions}")
+        self.name, self.base_path, self.num_versions = name, base_path, int(num_versions)
+        self.version_labels = {label: int(v) for label, v in (version_labels or {}).items()}
+        self._served: dict[int, ServedVersion] = {}
+        self._failed: dict[int, str] = {}
+        self._lock = threading.Lock()      # guards _served and _failed
+        self._refresh_lock = threading.Lock()  # one refresh at a time
+
+    def refresh(self) -> None:
+        """Loads the newest versions not loaded yet, then unloads the ones that fell out.
+
+        A version that fails to load is reported by ``status()`` and skipped (until a
+        restart); it does not count among the newest.
+        """
+        from coarseseg_tf.export import saved_model_versions
+        import tensorflow as tf
+        with self._refresh_lock:
+            on_disk = sorted(saved_model_versions(self.base_path), reverse=True)
+            for version in on_disk:
+                if version not in self._newest_loadable(on_disk) or version in self._served:
+                    continue
+                path = os.path.join(self.base_path, str(version))
+                try:
+                    served = ServedVersion(version, path, tf.saved_model.load(path), _signature_defs_json(path))
+                except Exception as error:  # a broken export must not stop the server
+                    log.error("model %s version %d at %s failed to load: %s", self.name, version, path, error)
+                    with self._lock:
+                        self._failed[version] = f"{type(error).__name__}: {error}"
+                    continue
+                with self._lock:
+                    self._served[version] = served
+                log.info("serving model %s version %d from %s", self.name, version, path)
+            wanted = self._newest_loadable(on_disk)
+            with self._lock:
+                for version in [v for v in self._served if v not in wanted]:
+                    del self._served[version]
+                    log.info("unloaded model %s version %d", self.name, version)
+
+    def _newest_loadable(self, on_disk: list[int]) -> list[int]:
+        """The versions to serve: the newest ``num_versions`` of those that did not fail to load."""
+        return [v for v in on_disk if v not in self._failed][:self.num_versions]
+
+    def versions(self) -> list[int]:
+        """The served version numbers, ascending."""
+        with self._lock:
+            return sorted(self._served)
+
+    def get(self, name: str, version=None, label=None) -> ServedVersion:
+        """The version a request asks for (the latest when it names none); RestError 404 otherwise."""
+        if name != self.name:
+            raise RestError(404, f"Servable not found for request: Latest({name})")
+        if label is not None:
+            if label not in self.version_labels:
+                raise RestError(404, f"Unrecognized servable version label: {label}")
+            version = self.version_labels[label]
+        with self._lock:
+            if version is None:
+                if not self._served:
+                    raise RestError(404, f"Servable not found for request: Latest({name}): "
+                                         f"no version under {self.base_path} has loaded")
+                return self._served[max(self._served)]
+            if version not in self._served:
+                raise RestError(404, f"Servable not found for request: Specific({name}, {version})")
+            return self._served[version]
+
+    def status(self, name: str, version=None, label=None) -> dict:
+        """TF Serving's GetModelStatus JSON for all served (or one) version(s), failed loads included."""
+        if version is not None or label is not None:
+            served = [self.get(name, version, label).version]
+        elif name != self.name:
+            raise RestError(404, f"Could not find any versions of model {name}")
+        else:
+            served = self.versions()
+        with self._lock:
+            failed = dict(self._failed) if version is None and label is None else {}
+        if not served and not failed:
+            raise RestError(404, f"Could not find any versions of model {name}")
+        return model_status(served, failed)
