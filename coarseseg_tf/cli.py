@@ -234,7 +234,7 @@ def _pairs(values, what):
 
 
 # formats made from data shipped in packages: no --source
-GENERATED_FORMATS = ("mnist", "nuclei")
+GENERATED_FORMATS = ("mnist", "scenes", "nuclei")
 
 
 def cmd_convert(args):
@@ -246,6 +246,8 @@ def cmd_convert(args):
     try:
         if args.format == "mnist":
             paths = converters.convert_mnist(args.output_dir, seed=args.seed)
+        elif args.format == "scenes":
+            paths = converters.convert_scenes(args.output_dir, seed=args.seed)
         elif args.format == "nuclei":
             paths = converters.convert_nuclei(args.output_dir, tile=args.tile or 64)
         elif args.format == "cityscapes":
@@ -403,11 +405,11 @@ def build_parser():
 
     p = sub.add_parser("convert", help="write a dataset as the pipeline's tf.Example TFRecords",
                        description="Writes <output-dir>/<split>/data.tfrecord.gz (train and eval) from "
-                                   "MNIST, stardist's nuclei image, a Cityscapes tree, a "
+                                   "MNIST, MNIST scenes, stardist's nuclei image, a Cityscapes tree, a "
                                    "LES-AV-style fundus folder or an image folder; see docs/datasets.md.")
     p.add_argument("--format", required=True, choices=GENERATED_FORMATS + ("cityscapes", "fundus", "folder"),
                    help="the source's layout")
-    p.add_argument("--source", help="the dataset's root directory (not used for mnist, nuclei)")
+    p.add_argument("--source", help="the dataset's root directory (not used for mnist, scenes, nuclei)")
     p.add_argument("--output-dir", "-o", required=True, help="where the split folders go")
     p.add_argument("--size", type=int, nargs=2, metavar=("H", "W"),
                    help="resize every image (labels by nearest neighbour), e.g. 256 512 for Cityscapes")
