@@ -49,6 +49,7 @@ def _scene(digits: DigitSet, pool: np.ndarray, rng: np.random.Generator, canvas:
 
 
 def _scenes(digits, pool, num, seed, part, canvas, digits_per_scene):
+    """``num`` scenes of split ``part``: images (num, canvas, canvas) float32, masks uint8."""
     images = np.empty((num, canvas, canvas), np.float32)
     masks = np.empty((num, canvas, canvas), np.uint8)
     for i in range(num):
