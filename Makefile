@@ -14,6 +14,10 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON310) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip<25" wheel
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[pipeline,datasets,dev]"
+	# stardist only for the nuclei image and mask it ships (coarseseg_tf.data.datasets.nuclei);
+	# --no-deps: only its data files are read, so its code's dependencies (csbdeep, numba,
+	# imageio) would be unused installs outside the pinned TFX stack
+	$(PY) -m pip install --quiet --no-deps -c constraints.txt stardist==0.9.2
 	touch $@
 
 venv: $(VENV)/.installed

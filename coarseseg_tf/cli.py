@@ -248,15 +248,23 @@ def _pairs(values, what):
     return out
 
 
+# formats made from data shipped in packages: no --source
+GENERATED_FORMATS = ("mnist", "scenes", "nuclei")
+
+
 def cmd_convert(args):
     from coarseseg_tf.data.datasets import converters
     from coarseseg_tf.data.datasets.files import DatasetError
-    if args.format != "mnist" and not args.source:
+    if args.format not in GENERATED_FORMATS and not args.source:
         raise SystemExit(f"error: --format {args.format} needs --source DIR")
     common = {"seed": args.seed}
     try:
         if args.format == "mnist":
             paths = converters.convert_mnist(args.output_dir, seed=args.seed)
+        elif args.format == "scenes":
+            paths = converters.convert_scenes(args.output_dir, seed=args.seed)
+        elif args.format == "nuclei":
+            paths = converters.convert_nuclei(args.output_dir, tile=args.tile or 64)
         elif args.format == "cityscapes":
             paths = converters.convert_cityscapes(args.source, args.output_dir, size=args.size, crop=args.crop,
                                                   train_masks=args.train_masks, strict=args.strict, **common)
@@ -268,7 +276,7 @@ def cmd_convert(args):
             paths = converters.convert_folder(args.source, args.output_dir, args.num_classes, size=args.size,
                                               crop=args.crop, binary_masks=args.binary_masks,
                                               eval_fraction=args.eval_fraction, strict=args.strict, **common)
-    except (DatasetError, ValueError) as error:
+    except (DatasetError, ValueError, FileNotFoundError) as error:
         raise SystemExit(f"error: {error}")
     for split, path in paths.items():
         print(f"{split}: wrote {path}")
@@ -435,16 +443,16 @@ def build_parser():
 
     p = sub.add_parser("convert", help="write a dataset as the pipeline's tf.Example TFRecords",
                        description="Writes <output-dir>/<split>/data.tfrecord.gz (train and eval) from "
-                                   "MNIST, a Cityscapes tree, a LES-AV-style fundus folder or an image "
-                                   "folder; see docs/datasets.md for the layouts.")
-    p.add_argument("--format", required=True, choices=("mnist", "cityscapes", "fundus", "folder"),
+                                   "MNIST, MNIST scenes, stardist's nuclei image, a Cityscapes tree, a "
+                                   "LES-AV-style fundus folder or an image folder; see docs/datasets.md.")
+    p.add_argument("--format", required=True, choices=GENERATED_FORMATS + ("cityscapes", "fundus", "folder"),
                    help="the source's layout")
-    p.add_argument("--source", help="the dataset's root directory (not used for mnist)")
+    p.add_argument("--source", help="the dataset's root directory (not used for mnist, scenes, nuclei)")
     p.add_argument("--output-dir", "-o", required=True, help="where the split folders go")
     p.add_argument("--size", type=int, nargs=2, metavar=("H", "W"),
                    help="resize every image (labels by nearest neighbour), e.g. 256 512 for Cityscapes")
     p.add_argument("--crop", type=int, nargs=2, metavar=("H", "W"), help="then keep the centred window")
-    p.add_argument("--tile", type=int, help="fundus: cut images into overlapping TILE x TILE tiles")
+    p.add_argument("--tile", type=int, help="fundus, nuclei (default 64): cut images into TILE x TILE tiles")
     p.add_argument("--overlap", type=int, default=0, help="fundus: pixels shared by neighbouring tiles")
     p.add_argument("--eval-fraction", type=float, default=0.2,
                    help="fundus, folder: share of images held out for eval (Cityscapes uses val)")

