@@ -56,22 +56,27 @@ def drawing_style(args):
     """The style ``synthesize`` draws: ``--style``, changed only by the options given.
 
     Starting from the style's own recipes (not from DrawingRecipe's defaults) means a
-    change to a style's recipe reaches the CLI.
+    change to a style's recipe reaches the CLI. ``--perturbations`` and ``--ratio``
+    change recipes, so they apply to recipe styles only.
     """
     from dataclasses import replace
 
-    from coarseseg_tf.data.synthesis.styles import get_style
+    from coarseseg_tf.data.synthesis.styles import STYLES, RecipeStyle, get_style
     style = get_style(args.style)
     changes = {"perturbations": None if args.perturbations is None else tuple(args.perturbations),
                "ratio": args.ratio}
     changes = {name: value for name, value in changes.items() if value is not None}
-    recipes = {}
+    if changes and not isinstance(style, RecipeStyle):
+        recipe_styles = sorted(name for name, s in STYLES.items() if isinstance(s, RecipeStyle))
+        raise SystemExit(f"error: --{'/--'.join(changes)} change Morpho-MNIST recipes; --style "
+                         f"{args.style} paints with a brush and has none (recipe styles: {recipe_styles})")
+    parts = {}
     try:
         for kind in ("positive", "negative"):
-            recipe = getattr(style, kind)
-            wanted = recipe is not None and args.drawings in ("both", kind)
-            recipes[kind] = replace(recipe, **changes) if wanted else None
-        return replace(style, **recipes)
+            part = getattr(style, kind)
+            wanted = part is not None and args.drawings in ("both", kind)
+            parts[kind] = replace(part, **changes) if wanted else None
+        return replace(style, **parts)
     except ValueError as error:  # a recipe out of range, or nothing left to draw
         raise SystemExit(f"error: --style {args.style}: {error}")
 
@@ -349,14 +354,16 @@ def _training_config(args, **overrides):
 def _synthesis_options(parser):
     from coarseseg_tf.data.synthesis.morpho import PERTURBATIONS
     from coarseseg_tf.data.synthesis.styles import DEFAULT_STYLE, STYLES
+    described = "; ".join(f"{name}: {style.description}" for name, style in sorted(STYLES.items()))
     parser.add_argument("--style", default=DEFAULT_STYLE, choices=sorted(STYLES),
-                        help=f"drawing style (default {DEFAULT_STYLE}): "
-                             + "; ".join(f"{name}: {style.description}" for name, style in sorted(STYLES.items())))
+                        # argparse %-formats help texts: a description's "5%" must reach it as "5%%"
+                        help=f"drawing style (default {DEFAULT_STYLE}): " + described.replace("%", "%%"))
     parser.add_argument("--perturbations", nargs="+", choices=PERTURBATIONS,
-                        help="Morpho-MNIST perturbations applied in order (default: the style's)")
-    parser.add_argument("--ratio", type=float,
-                        help="fraction of each drawing kept around a random centre, < 0.05: a scribble "
+                        help="Morpho-MNIST perturbations applied in order, recipe styles only "
                              "(default: the style's)")
+    parser.add_argument("--ratio", type=float,
+                        help="fraction of each drawing kept around a random centre, < 0.05: a scribble; "
+                             "recipe styles only (default: the style's)")
     parser.add_argument("--drawings", choices=("both", "positive", "negative"), default="both",
                         help="which drawings to make")
     parser.add_argument("--noise-sigma", type=float, default=0.0,

@@ -44,7 +44,7 @@ MNIST_SEED = 0
 
 # ---------------------------------------------------------------- components
 # CoarseLabelGen: which drawings to synthesize from the true masks, and how (style= takes a
-# name in coarseseg_tf.data.synthesis.styles.STYLES or a DrawingStyle; default "morpho")
+# name in coarseseg_tf.data.synthesis.styles.STYLES or a RecipeStyle; default "morpho")
 NUM_CLASSES = _env("COARSESEG_NUM_CLASSES", 2, int)   # L, background included
 CHANNELS = _env("COARSESEG_CHANNELS", 1, int)          # 1 grayscale, 3 RGB
 SYNTHESIS = SynthesisConfig(num_classes=NUM_CLASSES, seed=0, max_bad_fraction=0.01)

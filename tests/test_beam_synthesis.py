@@ -14,12 +14,12 @@ import pytest
 from coarseseg_tf.data.synthesis import beam as bs
 from coarseseg_tf.data import examples
 from coarseseg_tf.data.synthesis.draw import key_rng
-from coarseseg_tf.data.synthesis.morpho import DrawingRecipe, synthesize_drawings
-from coarseseg_tf.data.synthesis.styles import STYLES, DrawingStyle, get_style
+from coarseseg_tf.data.synthesis.morpho import DrawingRecipe
+from coarseseg_tf.data.synthesis.styles import STYLES, RecipeStyle, get_style
 
 ONE_WORKER = ["--direct_num_workers=1", "--direct_running_mode=in_memory"]
 TWO_PROCESSES = ["--direct_num_workers=2", "--direct_running_mode=multi_processing"]
-CONFIG = bs.SynthesisConfig(style=DrawingStyle(DrawingRecipe(), DrawingRecipe(num_fractures=4)),
+CONFIG = bs.SynthesisConfig(style=RecipeStyle(DrawingRecipe(), DrawingRecipe(num_fractures=4)),
                             seed=7, max_bad_fraction=0.1)
 
 
@@ -80,9 +80,7 @@ def assert_drawn_from_key(serialized, config, original):
     """The record carries exactly the drawings the key-seeded generator makes, and
     every other feature of the input."""
     record = examples.decode_example(serialized)
-    style = get_style(config.style)
-    expected = synthesize_drawings(record.mask, key_rng(record.key, config.seed), config.num_classes,
-                                   positive=style.positive, negative=style.negative)
+    expected = get_style(config.style).draw(record.mask, key_rng(record.key, config.seed), config.num_classes)
     np.testing.assert_array_equal(record.positive, expected.positive)
     np.testing.assert_array_equal(record.negative, expected.negative)
     assert without_drawings(serialized) == without_drawings(original)
@@ -99,7 +97,7 @@ def run(tmp_path, splits, config=CONFIG, args=ONE_WORKER, name="run", copy_split
 # ---------------------------------------------------------------- config
 
 def test_config_json_round_trip():
-    style = DrawingStyle(DrawingRecipe(perturbations=("thin", "swell"), ratio=0.3), None, "thin strokes")
+    style = RecipeStyle(DrawingRecipe(perturbations=("thin", "swell"), ratio=0.3), None, "thin strokes")
     config = bs.SynthesisConfig(style=style, num_classes=3, seed=11, max_bad_fraction=0.2, overwrite=True)
     assert bs.SynthesisConfig.from_json(config.to_json()) == config
     assert json.loads(config.to_json())["style"]["negative"] is None
@@ -108,12 +106,20 @@ def test_config_json_round_trip():
     assert bs.SynthesisConfig.from_json(named.to_json()) == named == bs.SynthesisConfig()
 
 
+def test_brush_styles_travel_by_name():
+    config = bs.SynthesisConfig(style="loose_fill", seed=2)
+    assert json.loads(config.to_json())["style"] == "loose_fill"
+    assert bs.SynthesisConfig.from_json(config.to_json()) == config
+    with pytest.raises(bs.ConfigError, match="BrushStyle is given by its name"):
+        bs.SynthesisConfig(style=STYLES["loose_fill"])
+
+
 def test_config_written_before_styles_is_read_as_its_recipes():
     value = json.loads(bs.SynthesisConfig(seed=5).to_json())
     del value["style"]
     value["positive"], value["negative"] = {"ratio": 0.5}, None
     config = bs.SynthesisConfig.from_json(json.dumps(value))
-    assert config == bs.SynthesisConfig(style=DrawingStyle(DrawingRecipe(ratio=0.5), None), seed=5)
+    assert config == bs.SynthesisConfig(style=RecipeStyle(DrawingRecipe(ratio=0.5), None), seed=5)
     morpho = STYLES["morpho"]
     value["positive"], value["negative"] = (json.loads(json.dumps(dataclasses.asdict(recipe)))
                                             for recipe in (morpho.positive, morpho.negative))
@@ -166,7 +172,7 @@ def test_malformed_config_names_the_field(text, field):
 
 def test_recipe_fields_may_be_left_out():
     text = _config_with(style={"positive": {"ratio": 0.5}, "negative": None})
-    assert bs.SynthesisConfig.from_json(text).style == DrawingStyle(DrawingRecipe(ratio=0.5), None)
+    assert bs.SynthesisConfig.from_json(text).style == RecipeStyle(DrawingRecipe(ratio=0.5), None)
 
 
 # ---------------------------------------------------------------- one example
@@ -244,6 +250,16 @@ def test_above_the_bad_fraction_the_run_fails_after_writing_the_good_examples(tm
     # a copied split is written unchanged and is not checked
     assert read_split(str(tmp_path / "run" / "eval")) == sorted(splits["eval"])
     assert not os.path.exists(tmp_path / "run" / "dead" / "Split-eval")
+
+
+def test_a_run_draws_a_style_given_by_name(tmp_path, digits):
+    config = bs.SynthesisConfig(style="boundary_negatives", seed=3)
+    train = [good(digits, i) for i in range(3)]
+    counts, outputs, _ = run(tmp_path, {"train": train}, config=config)
+    assert counts == {"train": bs.SplitCounts(good=3)}
+    originals = {key_of(r): r for r in train}
+    for record in read_split(outputs["train"]):
+        assert_drawn_from_key(record, config, originals[key_of(record)])
 
 
 def test_an_output_directory_with_earlier_shards_is_refused(tmp_path, digits):

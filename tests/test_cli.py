@@ -62,6 +62,19 @@ def test_synthesize_style_option(capsys):
         drawing_style(_synthesize_args("--ratio", "2"))
 
 
+def test_recipe_options_are_refused_for_brush_styles():
+    from dataclasses import replace
+
+    from coarseseg_tf.data.synthesis.styles import STYLES
+    assert drawing_style(_synthesize_args("--style", "loose_fill")) == STYLES["loose_fill"]
+    assert drawing_style(_synthesize_args("--style", "scribbles", "--drawings", "negative")) == \
+        replace(STYLES["scribbles"], positive=None)
+    with pytest.raises(SystemExit, match="--ratio change Morpho-MNIST recipes; --style loose_fill"):
+        drawing_style(_synthesize_args("--style", "loose_fill", "--ratio", "0.5"))
+    with pytest.raises(SystemExit, match="area_ratio_0.3"):
+        drawing_style(_synthesize_args("--style", "under_fill", "--perturbations", "thin"))
+
+
 def test_missing_data_file_is_a_clear_error(tmp_path):
     with pytest.raises(SystemExit, match="does not exist"):
         main(["train", "--data", str(tmp_path / "nope.npz"), "-o", str(tmp_path / "m.keras")])

@@ -1,11 +1,12 @@
 import numpy as np
 import pytest
+from scipy import ndimage
 from skimage import measure
 
 from coarseseg_tf.data.synthesis import morpho
 from coarseseg_tf.data.synthesis.draw import draw, draw_all, key_rng
 from coarseseg_tf.data.synthesis.morpho import DrawingRecipe, keep_fraction, perturb_region, synthesize_drawings
-from coarseseg_tf.data.synthesis.styles import DEFAULT_STYLE, STYLES, DrawingStyle, get_style
+from coarseseg_tf.data.synthesis.styles import DEFAULT_STYLE, STYLES, DrawingStyle, RecipeStyle, get_style
 
 
 @pytest.fixture(scope="module")
@@ -146,10 +147,10 @@ def test_draw_all_draws_each_mask_with_its_key(digit_masks):
 
 
 def test_a_style_object_draws_like_its_recipes(digit_masks):
-    style = DrawingStyle(positive=DrawingRecipe(ratio=0.3), negative=None)
+    style = RecipeStyle(positive=DrawingRecipe(ratio=0.3), negative=None)
     d = draw(digit_masks[1], "k", style)
     assert (d.negative == 255).all() and set(np.unique(d.positive)) == {1, 255}
-    assert DrawingStyle(STYLES["morpho"].positive, STYLES["morpho"].negative) == STYLES["morpho"]
+    assert RecipeStyle(STYLES["morpho"].positive, STYLES["morpho"].negative) == STYLES["morpho"]
 
 
 def test_target_class_may_be_a_choice_made_by_the_key(rng):
@@ -167,6 +168,117 @@ def test_styles_are_checked():
     with pytest.raises(ValueError, match="unknown drawing style 'scribblez'"):
         draw(np.zeros((4, 4), np.uint8), "k", "scribblez")
     with pytest.raises(ValueError, match="both None"):
-        DrawingStyle(None, None)
+        RecipeStyle(None, None)
     with pytest.raises(ValueError, match="DrawingRecipe"):
-        DrawingStyle({"ratio": 0.5}, None)
+        RecipeStyle({"ratio": 0.5}, None)
+    with pytest.raises(TypeError, match="abstract"):
+        DrawingStyle(DrawingRecipe(), None)
+
+
+# ---------------------------------------------------------------- the styles people draw in
+
+def _disk(size=64, radius=14):
+    yy, xx = np.mgrid[:size, :size]
+    return (((yy - size // 2) ** 2 + (xx - size // 2) ** 2) < radius ** 2).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def binary_masks(digit_masks):
+    """A few digits (thin strokes) and a disk (a blob)."""
+    return [*digit_masks[:6], _disk()]
+
+
+def _drawn(style, masks, **kwargs):
+    """[(mask, object (H, W) bool, positive drawn, negative drawn)] for binary masks."""
+    out = []
+    for i, mask in enumerate(masks):
+        d = draw(mask, f"example-{i}", style, **kwargs)
+        assert set(np.unique(d.positive)) <= {1, 255} and set(np.unique(d.negative)) <= {1, 255}
+        out.append((mask, mask == 1, d.positive == 1, d.negative == 1))
+    return out
+
+
+def _outside_distance(region):
+    """Pixels' distance to the nearest pixel of the region (0 on it)."""
+    return ndimage.distance_transform_edt(~region)
+
+
+@pytest.mark.parametrize("name", sorted(STYLES))
+def test_every_style_is_seeded_by_key_and_seed(digit_masks, name):
+    a, b = draw(digit_masks[5], "k", name, seed=1), draw(digit_masks[5], "k", name, seed=1)
+    np.testing.assert_array_equal(a.positive, b.positive)
+    np.testing.assert_array_equal(a.negative, b.negative)
+    assert STYLES[name].description
+    for other in (draw(digit_masks[5], "other", name, seed=1), draw(digit_masks[5], "k", name, seed=2)):
+        assert (other.positive != a.positive).any() or (other.negative != a.negative).any()
+
+
+@pytest.mark.parametrize("name", sorted(set(STYLES) - {"morpho"}))
+def test_only_morpho_labels_the_whole_background(binary_masks, name):
+    for mask, obj, positive, negative in _drawn(name, binary_masks):
+        assert (positive | negative)[~obj].mean() < 0.9
+
+
+def test_loose_fill_spills_past_the_object_and_negatives_keep_away(binary_masks):
+    for mask, obj, positive, negative in _drawn("loose_fill", binary_masks):
+        assert positive[obj].mean() > 0.7  # mostly covered: a few gaps
+        spill = _outside_distance(obj)[positive & ~obj]
+        assert spill.size and 1 <= spill.max() <= 3.5  # 1-3 px past the edge (a diagonal pixel: 3.5)
+        assert negative.any() and not (negative & obj).any()
+        assert _outside_distance(obj)[negative].min() >= 3
+        assert _outside_distance(positive)[negative].min() >= 3  # clear of the spill too
+        assert negative[~obj].mean() < 0.2
+
+
+def test_under_fill_stays_inside_and_negatives_hug_the_outside(binary_masks):
+    for mask, obj, positive, negative in _drawn("under_fill", binary_masks):
+        assert positive.any() and (positive <= obj).all() and positive.sum() < obj.sum()
+        distance = _outside_distance(obj)[negative]
+        assert distance.size and distance.min() >= 1 and distance.max() <= 4
+
+
+def test_scribbles_cover_a_few_percent_of_their_region(binary_masks):
+    for mask, obj, positive, negative in _drawn("scribbles", binary_masks):
+        assert (positive <= obj).all() and not (negative & obj).any()
+        assert 0.005 <= positive.sum() / obj.sum() <= 0.06
+        assert 0.005 <= negative.sum() / (~obj).sum() <= 0.06
+        assert measure.label(positive, connectivity=2).max() == 1
+
+
+def test_boundary_negatives_lie_in_the_band_the_fill_spills_into(binary_masks):
+    for mask, obj, positive, negative in _drawn("boundary_negatives", binary_masks):
+        assert 1 <= _outside_distance(obj)[positive & ~obj].max() <= 2.5
+        distance = _outside_distance(obj)[negative]
+        assert distance.size and distance.min() >= 1 and distance.max() <= 4
+
+
+def test_boundary_negatives_draw_every_class_of_a_multiclass_mask():
+    mask = np.zeros((48, 48), np.uint8)
+    mask[4:24, 4:44] = 1
+    mask[24:44, 4:24] = 2
+    mask[28:40, 28:40] = 3
+    d = draw(mask, "scene", "boundary_negatives", num_classes=4)
+    assert d.target_class is None
+    assert set(np.unique(d.positive)) == {0, 1, 2, 3, 255}
+    labels = set(np.unique(d.negative))
+    assert labels <= {0, 1, 2, 3, 255} and len(labels) > 2
+    for k in range(4):
+        region = mask == k
+        assert (d.positive[region] == k).mean() > 0.5
+        distance = _outside_distance(region)[d.negative == k]  # "not k": just outside class k
+        assert (distance >= 1).all() and (distance <= 4).all()
+    one = draw(mask, "scene", "boundary_negatives", num_classes=4, target_class=2)
+    assert one.target_class == 2 and set(np.unique(one.positive)) == {2, 255}
+
+
+@pytest.mark.parametrize("ratio", [0.3, 0.5, 0.8])
+def test_area_ratio_keeps_that_part_of_morphos_drawing(binary_masks, ratio):
+    negative_kept = []
+    for i, mask in enumerate(binary_masks):
+        full, reduced = draw(mask, f"k{i}", "morpho"), draw(mask, f"k{i}", f"area_ratio_{ratio}")
+        # the positive drawing is perturbed first, from the same generator state
+        drawn = (full.positive == 1).sum()
+        assert (reduced.positive == 1).sum() == max(1, round(ratio * drawn))
+        assert ((reduced.positive == 1) <= (full.positive == 1)).all()
+        negative_kept.append((reduced.negative == 1).sum() / (full.negative == 1).sum())
+    assert abs(np.mean(negative_kept) - ratio) < 0.1

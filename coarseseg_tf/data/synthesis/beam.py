@@ -47,7 +47,7 @@ import apache_beam as beam
 from coarseseg_tf.data import examples
 from coarseseg_tf.data.synthesis.draw import draw
 from coarseseg_tf.data.synthesis.morpho import DrawingRecipe
-from coarseseg_tf.data.synthesis.styles import DEFAULT_STYLE, DrawingStyle, get_style
+from coarseseg_tf.data.synthesis.styles import DEFAULT_STYLE, STYLES, DrawingStyle, RecipeStyle, get_style
 
 GOOD, BAD, PASSED_THROUGH = "good", "bad", "passed_through"
 OUTCOMES = (GOOD, BAD, PASSED_THROUGH)
@@ -114,22 +114,22 @@ def _recipe_from_dict(field: str, value) -> DrawingRecipe | None:
         raise ConfigError(f"config field {field!r}: {error}") from error
 
 
-def _style_from_json(value) -> str | DrawingStyle:
-    """A style name (checked by SynthesisConfig), or an object of DrawingStyle fields."""
+def _style_from_json(value) -> str | RecipeStyle:
+    """A style name (checked by SynthesisConfig), or an object of RecipeStyle fields."""
     if isinstance(value, str):
         return value
     if not isinstance(value, dict):
-        raise ConfigError(f"config field 'style' must be a style name or an object of DrawingStyle "
+        raise ConfigError(f"config field 'style' must be a style name or an object of RecipeStyle "
                           f"fields, got {value!r}")
-    _check_keys("config field 'style'", value, [f.name for f in dataclasses.fields(DrawingStyle)],
+    _check_keys("config field 'style'", value, [f.name for f in dataclasses.fields(RecipeStyle)],
                 required=("positive", "negative"))
     recipes = {name: _recipe_from_dict(f"style.{name}", value[name]) for name in ("positive", "negative")}
     description = value.get("description", "")
     if not isinstance(description, str):
         raise ConfigError(f"config field 'style.description' must be a string, got {description!r}")
     try:
-        return DrawingStyle(**recipes, description=description)
-    except ValueError as error:  # DrawingStyle's own checks
+        return RecipeStyle(**recipes, description=description)
+    except ValueError as error:  # RecipeStyle's own checks
         raise ConfigError(f"config field 'style': {error}") from error
 
 
@@ -140,8 +140,9 @@ class SynthesisConfig:
     Attributes:
       style: what to draw, as :func:`coarseseg_tf.data.synthesis.draw.draw` takes it: a
         name in :data:`~coarseseg_tf.data.synthesis.styles.STYLES` (written as the name)
-        or a :class:`~coarseseg_tf.data.synthesis.styles.DrawingStyle` (written as its
-        recipes). A drawing the style does not make is written all-255, "nothing drawn".
+        or a :class:`~coarseseg_tf.data.synthesis.styles.RecipeStyle` (written as its
+        recipes); other kinds of style travel by name only. A drawing the style does
+        not make is written all-255, "nothing drawn".
       num_classes: classes in the true masks; masks with other labels are bad examples.
       seed: combined with each example's key to seed its drawings.
       max_bad_fraction: the run fails when a split's bad / total is above this.
@@ -157,9 +158,13 @@ class SynthesisConfig:
 
     def __post_init__(self):
         try:
-            get_style(self.style)
+            style = get_style(self.style)
         except ValueError as error:
             raise ConfigError(f"config field 'style': {error}") from error
+        if not isinstance(self.style, str) and not isinstance(style, RecipeStyle):
+            # only recipes have a JSON form; a brush style is known by its name
+            raise ConfigError(f"config field 'style': a {type(style).__name__} is given by its name "
+                              f"in STYLES ({sorted(STYLES)}), not as an object")
         if _check_number("num_classes", self.num_classes, integer=True) < 2:
             raise ConfigError(f"config field 'num_classes' must be >= 2, got {self.num_classes}")
         if _check_number("seed", self.seed, integer=True) < 0:  # numpy seeds are non-negative

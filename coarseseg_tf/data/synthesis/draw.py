@@ -11,8 +11,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from coarseseg_tf.data.synthesis.morpho import Drawings, synthesize_drawings
+from coarseseg_tf.data.synthesis.morpho import Drawings
 from coarseseg_tf.data.synthesis.styles import DEFAULT_STYLE, DrawingStyle, get_style
+from coarseseg_tf.labels import check_label_map
 
 
 def key_rng(key: str, seed: int = 0) -> np.random.Generator:
@@ -34,18 +35,21 @@ def draw(mask: np.ndarray, key: str, style: str | DrawingStyle = DEFAULT_STYLE, 
       style: a name in :data:`~coarseseg_tf.data.synthesis.styles.STYLES` or a
         :class:`~coarseseg_tf.data.synthesis.styles.DrawingStyle`.
       target_class: the class drawn; a sequence: one of these, picked at random; None:
-        one present in the mask (class 1 for binary masks).
+        one present in the mask (class 1 for binary masks), or for a style that draws
+        every class (``boundary_negatives``) and more than two classes, every class
+        present.
 
     Returns:
       :class:`~coarseseg_tf.data.synthesis.morpho.Drawings`: positive and negative
-      (H, W) uint8 label maps, 255 where nothing was drawn.
+      (H, W) uint8 label maps, 255 where nothing was drawn. The positive map holds
+      the drawn class, the negative map the complementary label ȳ ("not ȳ"); when
+      every class is drawn, each pixel's own (``target_class`` of the result None).
 
     Raises:
       ValueError: an unknown style, or mask labels outside [0, num_classes).
     """
     style = get_style(style)
-    return synthesize_drawings(mask, key_rng(key, seed), num_classes, target_class,
-                               positive=style.positive, negative=style.negative)
+    return style.draw(check_label_map(mask, num_classes), key_rng(key, seed), num_classes, target_class)
 
 
 def draw_all(masks: np.ndarray, keys: Sequence[str], style: str | DrawingStyle = DEFAULT_STYLE,

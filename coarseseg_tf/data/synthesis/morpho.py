@@ -256,11 +256,29 @@ def keep_fraction(drawing: np.ndarray, ratio: float, rng: np.random.Generator,
 
 @dataclass(frozen=True)
 class Drawings:
-    """A positive and a negative label map (H, W) uint8; 255 where nothing was drawn."""
+    """A positive and a negative label map (H, W) uint8; 255 where nothing was drawn.
+
+    ``target_class`` is the class both maps are of, or None when they hold several
+    classes (the positive map each pixel's drawn class, the negative map each pixel's
+    complementary label ȳ, "not ȳ").
+    """
 
     positive: np.ndarray
     negative: np.ndarray
-    target_class: int = 1
+    target_class: int | None = 1
+
+
+def pick_target_class(mask: np.ndarray, rng: np.random.Generator, num_classes: int,
+                      target_class: int | Sequence[int] | None) -> int:
+    """The one class a drawing is of: ``target_class`` itself; a sequence: one of these
+    at random; None: a non-background class present in the (H, W) mask at random
+    (class 1 for binary masks, which needs no random number)."""
+    if target_class is None:
+        present = [c for c in range(1, num_classes) if (mask == c).any()]
+        return 1 if num_classes == 2 or not present else int(rng.choice(present))
+    if not isinstance(target_class, (int, np.integer)):
+        return int(rng.choice(target_class))
+    return target_class
 
 
 def synthesize_drawings(mask, rng: np.random.Generator, num_classes: int = 2,
@@ -286,11 +304,7 @@ def synthesize_drawings(mask, rng: np.random.Generator, num_classes: int = 2,
       where drawn.
     """
     mask = check_label_map(mask, num_classes)
-    if target_class is None:
-        present = [c for c in range(1, num_classes) if (mask == c).any()]
-        target_class = 1 if num_classes == 2 or not present else int(rng.choice(present))
-    elif not isinstance(target_class, (int, np.integer)):
-        target_class = int(rng.choice(target_class))
+    target_class = pick_target_class(mask, rng, num_classes, target_class)
     known = mask != IGNORE_LABEL
     region = (mask == target_class)
     maps = []
