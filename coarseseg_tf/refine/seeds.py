@@ -48,6 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from coarseseg_tf.images import as_image_batch
 from coarseseg_tf.labels import IGNORE_LABEL, check_label_map, check_num_classes
 
 #: default erosion of the positive drawing (px) before its pixels count as sure
@@ -75,15 +76,12 @@ class Prepared:
 def check_image(image) -> np.ndarray:
     """(H, W) or (H, W, C) float in [0, 1] -> (H, W, C) float32; ValueError otherwise."""
     image = np.asarray(image)
-    if image.ndim == 2:
-        image = image[..., None]
-    if image.ndim != 3:
-        raise ValueError(f"image must be (H, W) or (H, W, C), got shape {image.shape}")
-    if not np.issubdtype(image.dtype, np.floating):
-        raise ValueError(f"image must be float in [0, 1], got dtype {image.dtype}")
-    if not np.isfinite(image).all() or image.min() < 0 or image.max() > 1:
+    if image.ndim not in (2, 3) or not np.issubdtype(image.dtype, np.floating):
+        raise ValueError(f"image must be (H, W) or (H, W, C) float in [0, 1], got {image.dtype} {image.shape}")
+    image = as_image_batch(image[None], "image")[0]
+    if image.min() < 0 or image.max() > 1:
         raise ValueError("image must hold finite values in [0, 1]")
-    return image.astype(np.float32)
+    return image
 
 
 def implied_by_negative(negative: np.ndarray, num_classes: int) -> np.ndarray:
