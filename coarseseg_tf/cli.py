@@ -13,22 +13,12 @@ import dataclasses
 import json
 import os
 import sys
-import time
 
 import numpy as np
 
+from coarseseg_tf.progress import progress_printer as _progress
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
-def _progress(label):
-    """A progress printer for loops: one line every ~10 %."""
-    state = {"next": 0.0, "start": time.time()}
-
-    def report(done, total):
-        if done / total >= state["next"] or done == total:
-            print(f"{label}: {done}/{total} ({time.time() - state['start']:.0f}s)", flush=True)
-            state["next"] = done / total + 0.1
-    return report
 
 
 def _load_npz(path, need=("images",)):

@@ -26,14 +26,20 @@ def first_out_of_range(labels: np.ndarray, num_classes: int):
     return labels[bad][0] if bad.any() else None
 
 
-def check_label_map(mask, num_classes: int) -> np.ndarray:
-    """A single (H, W) label map with classes in [0, L) or 255; raises ValueError otherwise."""
+def check_label_map(mask, num_classes: int, name: str = "mask", shape=None) -> np.ndarray:
+    """A single (H, W) label map with classes in [0, L) or 255; raises ValueError otherwise.
+
+    ``name`` is what the errors call the map; ``shape`` (H, W), if given, is the size
+    it must have (its image's).
+    """
     mask = np.asarray(mask)
     if mask.ndim != 2:
-        raise ValueError(f"mask must be 2-D (H, W), got shape {mask.shape}")
+        raise ValueError(f"{name} must be 2-D (H, W), got shape {mask.shape}")
+    if shape is not None and mask.shape != tuple(shape):
+        raise ValueError(f"{name} is {mask.shape} but the image is {tuple(shape)}: sizes must match")
     bad = first_out_of_range(mask, num_classes)
     if bad is not None:
-        raise ValueError(f"mask holds label {bad}, outside [0, {num_classes}) and not {IGNORE_LABEL}")
+        raise ValueError(f"{name} holds label {bad}, outside [0, {num_classes}) and not {IGNORE_LABEL}")
     return mask
 
 

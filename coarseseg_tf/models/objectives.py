@@ -56,6 +56,9 @@ class Objective:
       logged: the names among those terms worth a column in the training log.
       consensus_weight, smoothness_weight: the weights this method gives the agreement
         cross-entropy and the smoothness prior unless the config says otherwise.
+      refiner: for a two-step method, the name in :data:`coarseseg_tf.refine.REFINERS`
+        that ``fit()`` turns each image's drawings into a mask with before training on
+        those masks; None for methods that learn from the drawings themselves.
     """
 
     name: str
@@ -65,6 +68,7 @@ class Objective:
     logged: tuple = ()
     consensus_weight: float = 0.0
     smoothness_weight: float = 0.0
+    refiner: str | None = None
 
     def logged_terms(self, consensus_weight: float, smoothness_weight: float) -> list[str]:
         """The training log's columns for this method under the given weights."""
@@ -173,6 +177,26 @@ _OBJECTIVES = (
             "nothing elsewhere.",
         data_terms=no_data_terms,
         consensus_weight=1.0),
+    Objective(
+        name="grabcut",
+        summary="two-step baseline: each image's drawings refined into a mask by GrabCut "
+                "(binary only), then cross-entropy on those masks",
+        doc="The paper's \"GrabCut+FCN\" baseline. Before training, OpenCV's GrabCut turns each "
+            "image's drawings into a mask (seeded by coarseseg_tf.refine.seeds: eroded drawings "
+            "sure, their borders probable); the network is then trained on those masks with "
+            "cross-entropy, the drawings set aside. Binary drawings only.",
+        data_terms=no_data_terms,
+        refiner="grabcut"),
+    Objective(
+        name="random_walker",
+        summary="two-step baseline: each image's drawings refined into a mask by a random walker, "
+                "then cross-entropy on those masks",
+        doc="A two-step baseline like the paper's \"LazySnapping+FCN\": before training, a random "
+            "walker on the image graph (scikit-image) turns each image's drawings into a mask, "
+            "seeded by coarseseg_tf.refine.seeds; the network is then trained on those masks with "
+            "cross-entropy, the drawings set aside. Any number of classes.",
+        data_terms=no_data_terms,
+        refiner="random_walker"),
     Objective(
         name="supervised",
         summary="cross-entropy on true masks (upper bound)",

@@ -16,8 +16,11 @@ import tensorflow as tf
 from coarseseg_tf.images import as_image_batch
 from coarseseg_tf.labels import IGNORE_LABEL, as_label_batch, check_num_classes
 from coarseseg_tf.models.coarse_seg_model import CoarseSegModel
+from coarseseg_tf.models.objectives import get_objective
+from coarseseg_tf.progress import progress_printer
 from coarseseg_tf.train.config import TrainingConfig
 from coarseseg_tf.train.inputs import check_every_image_annotated
+from coarseseg_tf.train.two_step import refine_arrays, refine_dataset
 
 LABEL_KEYS = ("positive", "negative", "mask")
 
@@ -87,6 +90,8 @@ def fit(images=None, positive=None, negative=None, masks=None, num_classes=None,
       positive: (N, H, W) positive drawings: the drawn class, 255 where not drawn.
       negative: (N, H, W) negative drawings: complementary label ȳ ("not ȳ"), 255 elsewhere.
       masks: (N, H, W) true masks (255 = none): images with a mask are trained on it.
+        Two-step methods (an objective with a ``refiner``) first turn the drawings of
+        the other images into masks (:mod:`coarseseg_tf.train.two_step`).
       num_classes: L (default: the config's, 2).
       config: a :class:`~coarseseg_tf.train.config.TrainingConfig`; None for the defaults.
       **overrides: any of its fields, e.g. ``method="cm"``, ``epochs=10``,
@@ -105,12 +110,19 @@ def fit(images=None, positive=None, negative=None, masks=None, num_classes=None,
     config = config.replace(**overrides)
     num_classes = config.num_classes
     keras.utils.set_random_seed(config.seed)
+    refiner = get_objective(config.method).refiner
     if isinstance(images, tf.data.Dataset):
         dataset, size = complete_elements(images), None
         channels = dataset.element_spec["image"].shape[-1]
+        if refiner:
+            dataset = refine_dataset(dataset, refiner, num_classes)
     else:
         if images is None:
             raise ValueError("fit() needs images")
+        if refiner:  # two-step: train on the refined masks, the drawings set aside
+            progress = progress_printer(f"refining drawings ({refiner})") if verbose else None
+            masks = refine_arrays(images, positive, negative, masks, refiner, num_classes, progress)
+            positive = negative = None
         dataset, size, channels = arrays_to_dataset(images, positive, negative, masks, num_classes)
         dataset = dataset.shuffle(size, seed=config.seed, reshuffle_each_iteration=True)
     dataset = padded_batches(dataset, config.batch_size).prefetch(tf.data.AUTOTUNE)

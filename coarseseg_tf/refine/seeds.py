@@ -1,0 +1,149 @@
+"""Seeds for the classical refiners: what a loose drawing says for sure about each pixel.
+
+A person's positive drawing spills past the object, or stays inside it, by a few pixels
+and has gaps; negative strokes lie on what is not the object (``DESIGN.md``, "Drawings
+as people make them"). So a refiner is told only what survives that looseness:
+
+- the *interior* of each drawn class (the drawing eroded by ``erode`` px) is that class.
+  A stroke thinner than 2·``erode`` would vanish, so per connected piece the erosion is
+  at most half its thickness: a scribble keeps its centre line (scribbles lie on the object);
+- a negative stroke "not ȳ" implies, for L = 2, the other class; for L > 2 background
+  (class 0) unless ȳ is 0, which names no single class (the rule of
+  :func:`coarseseg_tf.label_fusion.consensus_labels`). Negative drawings are as loose
+  as positive ones (a full negative map reaches into the object), so only their
+  interior, eroded the same way, is sure;
+- pixels farther than ``dilate`` px from every positive drawing are background
+  (class 0): people outline objects and leave the background undrawn. Not when the
+  annotator drew class 0 themselves: then "not drawn" says nothing;
+- where the positive and the negative drawing's sure parts contradict each other,
+  neither is sure: unseeded (as in ``consensus_labels``);
+- the band in between (the drawings' borders and the outer ``dilate`` px) is unseeded:
+  the refiner decides it from the image.
+
+Drawings that cover every pixel (drawn / not drawn, like the ``morpho`` style) follow
+the same rules: "not drawn" is class 0 drawn, so only its interior is sure.
+
+The widths are fixed pixel defaults, checked on 200 MNIST *training* digits
+(``make_coarse_mnist(200, seed=11)``, never test masks), mIoU of the refined masks,
+random walker / GrabCut, against the positive drawing taken as the mask:
+
+=============================  ===============  ========================
+                               ``morpho`` style  loose fill (1-2 px spill,
+                               (full maps)       a gap) + one far stroke
+=============================  ===============  ========================
+the positive drawing as mask   0.716             0.654
+erode 2, dilate 3              0.830 / 0.835     0.804 / 0.831
+erode 3, dilate 3 (default)    0.848 / 0.842     0.808 / 0.833
+erode 3, dilate 2              0.848 / 0.842     0.846 / 0.853
+=============================  ===============  ========================
+
+``dilate`` also bridges gaps: a gap in the positive drawing wider than 2·``dilate``
+would get background seeds inside the object, which is why 3 and not 2 is the default.
+Large images want wider bands: pass ``erode=``, ``dilate=``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from coarseseg_tf.images import as_image_batch
+from coarseseg_tf.labels import IGNORE_LABEL, check_label_map, check_num_classes
+
+#: default erosion of the positive drawing (px) before its pixels count as sure
+ERODE = 3
+#: default distance from the positive drawing (px) beyond which pixels are background
+DILATE = 3
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One image's checked inputs and seeds.
+
+    image (H, W, C) float32 in [0, 1]; positive, negative (H, W) uint8 (255 = not drawn);
+    seeds (H, W) uint8: the sure class, 255 where unseeded; fallback: the mask to return
+    instead of refining ((H, W) uint8) when the seeds hold fewer than two classes, else None.
+    """
+
+    image: np.ndarray
+    positive: np.ndarray
+    negative: np.ndarray
+    seeds: np.ndarray
+    fallback: np.ndarray | None
+
+
+def check_image(image) -> np.ndarray:
+    """(H, W) or (H, W, C) float in [0, 1] -> (H, W, C) float32; ValueError otherwise."""
+    image = np.asarray(image)
+    if image.ndim not in (2, 3) or not np.issubdtype(image.dtype, np.floating):
+        raise ValueError(f"image must be (H, W) or (H, W, C) float in [0, 1], got {image.dtype} {image.shape}")
+    image = as_image_batch(image[None], "image")[0]
+    if image.min() < 0 or image.max() > 1:
+        raise ValueError("image must hold finite values in [0, 1]")
+    return image
+
+
+def implied_by_negative(negative: np.ndarray, num_classes: int) -> np.ndarray:
+    """The class each negative stroke implies (module doc), 255 elsewhere; (H, W) uint8."""
+    negative = negative.astype(np.int64)
+    implied = 1 - negative if num_classes == 2 else np.where(negative != 0, 0, IGNORE_LABEL)
+    return np.where(negative != IGNORE_LABEL, implied, IGNORE_LABEL).astype(np.uint8)
+
+
+def agreement(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """(H, W) uint8: the label either map gives where the other does not contradict it, 255 elsewhere."""
+    merged = np.where(first != IGNORE_LABEL, first, second)
+    conflict = (first != IGNORE_LABEL) & (second != IGNORE_LABEL) & (first != second)
+    return np.where(conflict, IGNORE_LABEL, merged).astype(np.uint8)
+
+
+def _interior(region: np.ndarray, erode: float) -> np.ndarray:
+    """``region`` eroded by ``erode`` px, by at most half of each connected piece's thickness."""
+    depth = ndimage.distance_transform_edt(region)
+    pieces, count = ndimage.label(region)
+    thickness = np.asarray(ndimage.maximum(depth, pieces, np.arange(1, count + 1)))
+    # index 0 (outside the region) gets an infinite threshold: never interior
+    threshold = np.concatenate([[np.inf], np.minimum(erode, thickness / 2)])
+    return depth > threshold[pieces]
+
+
+def sure_part(labels: np.ndarray, erode: float) -> np.ndarray:
+    """(H, W) uint8: each class's region of ``labels`` eroded (:func:`_interior`), 255 elsewhere."""
+    sure = np.full(labels.shape, IGNORE_LABEL, np.uint8)
+    for label in np.unique(labels[labels != IGNORE_LABEL]):
+        sure[_interior(labels == label, erode)] = label
+    return sure
+
+
+def seed_labels(positive: np.ndarray, negative: np.ndarray, num_classes: int,
+                erode: float = ERODE, dilate: float = DILATE) -> np.ndarray:
+    """(H, W) uint8 sure class per pixel from the drawings (module doc), 255 where unseeded."""
+    from_positive = sure_part(positive, erode)
+    drawn = positive != IGNORE_LABEL
+    if drawn.any() and not (positive == 0).any():
+        from_positive[ndimage.distance_transform_edt(~drawn) > dilate] = 0
+    from_negative = sure_part(implied_by_negative(negative, num_classes), erode)
+    return agreement(from_positive, from_negative)
+
+
+def prepare(image, positive, negative, num_classes: int, erode: float = ERODE,
+            dilate: float = DILATE) -> Prepared:
+    """Checks one image and its drawings (None = not drawn) and seeds them.
+
+    Raises ValueError naming the problem: a map that is not (H, W) of the image's size,
+    a label outside [0, L) and not 255, an image that is not float in [0, 1].
+    """
+    num_classes = check_num_classes(num_classes)
+    image = check_image(image)
+    shape = image.shape[:2]
+    maps = {}
+    for name, labels in (("positive", positive), ("negative", negative)):
+        labels = np.full(shape, IGNORE_LABEL, np.uint8) if labels is None else labels
+        maps[name] = check_label_map(labels, num_classes, name, shape).astype(np.uint8)
+    seeds = seed_labels(maps["positive"], maps["negative"], num_classes, erode, dilate)
+    fallback = None
+    if len(np.unique(seeds[seeds != IGNORE_LABEL])) < 2:
+        # nothing to tell apart: the drawings as they are (all 255 when there are none)
+        fallback = agreement(maps["positive"], implied_by_negative(maps["negative"], num_classes))
+    return Prepared(image, maps["positive"], maps["negative"], seeds, fallback)

@@ -1,0 +1,64 @@
+"""The first step of two-step methods: each image's drawings become a mask before training.
+
+An objective with a ``refiner`` (:mod:`coarseseg_tf.models.objectives`) is trained by the
+model's true-mask cross-entropy on masks that a classical method
+(:mod:`coarseseg_tf.refine`) made from the drawings. Images that come with a true mask
+keep it (semi-supervised, as for every method); the drawings are set aside.
+"""
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from coarseseg_tf.images import as_image_batch
+from coarseseg_tf.labels import IGNORE_LABEL, as_label_batch
+from coarseseg_tf.refine import get_refiner, refine_drawings
+from coarseseg_tf.train.inputs import check_every_image_annotated
+
+
+def refine_arrays(images, positive, negative, masks, refiner: str, num_classes: int, progress=None):
+    """(N, H, W) int32 masks to train on: each image's true mask if it has one, else its
+    drawings refined by ``refiner`` (``progress(done, total)`` follows the refinement).
+
+    Raises ValueError for inputs ``fit()`` would refuse, before any refinement.
+    """
+    get_refiner(refiner, num_classes)
+    images = as_image_batch(images)
+    maps = {name: as_label_batch(labels, images, num_classes, name)
+            for name, labels in (("positive", positive), ("negative", negative), ("mask", masks))}
+    check_every_image_annotated(len(images), **maps)
+    trained = np.full(images.shape[:3], IGNORE_LABEL, np.int32)
+    has_mask = np.zeros(len(images), bool)
+    if maps["mask"] is not None:
+        has_mask = (maps["mask"] != IGNORE_LABEL).reshape(len(images), -1).any(axis=1)
+        trained[has_mask] = maps["mask"][has_mask]
+    if not has_mask.all():
+        todo = ~has_mask
+        pick = {name: None if maps[name] is None else maps[name][todo] for name in ("positive", "negative")}
+        trained[todo] = refine_drawings(images[todo], pick["positive"], pick["negative"], refiner,
+                                        num_classes, progress)
+    return trained
+
+
+def refine_dataset(dataset: tf.data.Dataset, refiner: str, num_classes: int) -> tf.data.Dataset:
+    """``dataset`` of complete elements (``fit``'s ``complete_elements``) with "mask" the
+    true mask where it has one, else the refined drawings, and the drawings all 255.
+
+    Refinement runs per element in ``tf.numpy_function`` each time the dataset is
+    iterated (every epoch): for many epochs on large data, refine once instead
+    (:func:`coarseseg_tf.refine.refine_drawings`, or ``refine_example`` in a Beam job)
+    and train on the masks.
+    """
+    refine = get_refiner(refiner, num_classes).refine
+
+    def refined(element):
+        mask = tf.numpy_function(lambda image, positive, negative: refine(image, positive, negative, num_classes),
+                                 [element["image"], element["positive"], element["negative"]], tf.uint8)
+        return tf.ensure_shape(tf.cast(mask, tf.int32), element["positive"].shape)
+
+    def first_step(element):
+        has_mask = tf.reduce_any(element["mask"] != IGNORE_LABEL)
+        mask = tf.cond(has_mask, lambda: element["mask"], lambda: refined(element))
+        not_drawn = tf.fill(tf.shape(mask), IGNORE_LABEL)
+        return {**element, "mask": mask, "positive": not_drawn, "negative": not_drawn}
+    return dataset.map(first_step, num_parallel_calls=tf.data.AUTOTUNE)

@@ -1,0 +1,126 @@
+"""The classical two-step baselines: refiners, their registry, and fit() on refined masks."""
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from coarseseg_tf.data.examples import ImageRecord
+from coarseseg_tf.labels import IGNORE_LABEL
+from coarseseg_tf.refine import REFINERS, refine_drawings, refine_example
+
+
+def disk_case(seed=0, size=48, radius=10):
+    """A bright disk on a dark, slightly noisy background; a loose positive drawing (the
+    disk grown by 2 px, with a 5-row gap across it) and a negative stroke away from it."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:size, :size]
+    disk = (yy - 24) ** 2 + (xx - 22) ** 2 <= radius ** 2
+    image = np.clip(0.2 + 0.6 * disk + rng.normal(0, 0.05, disk.shape), 0, 1)[..., None].astype(np.float32)
+    drawn = ndimage.binary_dilation(disk, iterations=2)
+    drawn[22:27] = False
+    positive = np.where(drawn, 1, IGNORE_LABEL).astype(np.uint8)
+    negative = np.full(disk.shape, IGNORE_LABEL, np.uint8)
+    negative[5:8, 30:44] = 1  # "not the object"
+    return image, positive, negative, disk
+
+
+def iou(a, b):
+    return (a & b).sum() / (a | b).sum()
+
+
+@pytest.mark.parametrize("method", sorted(REFINERS))
+def test_refiner_recovers_the_disk_better_than_the_drawing(method):
+    image, positive, negative, disk = disk_case()
+    mask = REFINERS[method].refine(image, positive, negative, 2)
+    assert mask.shape == disk.shape and mask.dtype == np.uint8
+    assert set(np.unique(mask)) <= {0, 1}
+    drawing_iou, refined_iou = iou(positive == 1, disk), iou(mask == 1, disk)
+    assert refined_iou > 0.8 and refined_iou > drawing_iou, (drawing_iou, refined_iou)
+
+
+@pytest.mark.parametrize("method", sorted(REFINERS))
+def test_refine_drawings_batch_and_images_without_drawings(method):
+    image, positive, negative, disk = disk_case()
+    images = np.stack([image, image])
+    nothing = np.full_like(positive, IGNORE_LABEL)
+    masks = refine_drawings(images, np.stack([positive, nothing]), np.stack([negative, nothing]), method, 2)
+    assert masks.shape == (2, *disk.shape) and masks.dtype == np.uint8
+    assert iou(masks[0] == 1, disk) > 0.8
+    assert (masks[1] == IGNORE_LABEL).all()  # nothing drawn: nothing known
+    reported = []
+    refine_drawings(images, np.stack([positive, nothing]), None, method, 2,
+                    progress=lambda done, total: reported.append((done, total)))
+    assert reported[-1] == (2, 2)
+
+
+def test_random_walker_handles_more_classes():
+    yy, xx = np.mgrid[:48, :48]
+    disks = {1: (yy - 14) ** 2 + (xx - 14) ** 2 <= 64, 2: (yy - 33) ** 2 + (xx - 33) ** 2 <= 64}
+    image = 0.1 + 0.4 * disks[1] + 0.8 * disks[2] + np.random.default_rng(0).normal(0, 0.03, (48, 48))
+    positive = np.full((48, 48), IGNORE_LABEL, np.uint8)
+    for label, disk in disks.items():
+        positive[ndimage.binary_dilation(disk, iterations=2)] = label
+    mask = REFINERS["random_walker"].refine(np.clip(image, 0, 1), positive, None, 3)
+    assert set(np.unique(mask)) == {0, 1, 2}
+    for label, disk in disks.items():
+        assert iou(mask == label, disk) > 0.8, label
+
+
+@pytest.mark.parametrize("method", sorted(REFINERS))
+def test_bad_inputs_name_the_problem(method):
+    image, positive, negative, _ = disk_case()
+    refine = REFINERS[method].refine
+    with pytest.raises(ValueError, match=r"negative is \(40, 48\) but the image is \(48, 48\)"):
+        refine(image, positive, negative[:40], 2)
+    with pytest.raises(ValueError, match="positive holds label 7"):
+        refine(image, np.where(positive == 1, 7, positive), negative, 2)
+    with pytest.raises(ValueError, match="positive.* must have shape"):
+        refine_drawings(image[None], positive, None, method, 2)
+    with pytest.raises(ValueError, match=r"image must hold finite values in \[0, 1\]"):
+        refine(image * 255, positive, negative, 2)
+    with pytest.raises(ValueError, match="refiner must be one of"):
+        refine_drawings(image[None], positive[None], None, "lazy_snapping", 2)
+
+
+def test_grabcut_refuses_more_than_two_classes():
+    image, positive, negative, _ = disk_case()
+    with pytest.raises(ValueError, match="grabcut refines binary drawings only"):
+        refine_drawings(image[None], positive[None], None, "grabcut", 3)
+
+
+def test_refine_example_fills_the_mask_of_a_record():
+    image, positive, negative, disk = disk_case()
+    record = ImageRecord("disk-0", np.round(image * 255).astype(np.uint8), None, positive, negative)
+    refined = refine_example(record, "random_walker", 2)
+    assert refined.key == "disk-0" and refined.positive is positive
+    assert iou(refined.mask == 1, disk) > 0.8
+
+
+def test_fit_random_walker_trains_on_refined_masks(capsys):
+    from coarseseg_tf import fit
+    cases = [disk_case(seed=s) for s in range(4)]
+    images, positive, negative = (np.stack([c[i] for c in cases]) for i in range(3))
+    result = fit(images, positive, negative, num_classes=2, method="random_walker", epochs=1,
+                 batch_size=4, width=4, depth=2, verbose=2)
+    history = result.history.history
+    assert history["mask_loss"][0] > 0 and history["loss"] == history["mask_loss"]
+    assert "refining drawings (random_walker): 4/4" in capsys.readouterr().out
+
+
+def test_fit_refines_a_dataset_per_element():
+    import tensorflow as tf
+    from coarseseg_tf import fit
+    cases = [disk_case(seed=s) for s in range(2)]
+    images, positive, negative = (np.stack([c[i] for c in cases]) for i in range(3))
+    dataset = tf.data.Dataset.from_tensor_slices({"image": images, "positive": positive, "negative": negative})
+    result = fit(dataset, num_classes=2, method="grabcut", epochs=1, batch_size=2, width=4, depth=2, verbose=0)
+    assert result.history.history["mask_loss"][0] > 0
+
+
+def test_cli_train_takes_a_two_step_method(tmp_path):
+    from coarseseg_tf.cli import main
+    cases = [disk_case(seed=s) for s in range(2)]
+    images, positive, negative = (np.stack([c[i] for c in cases]) for i in range(3))
+    np.savez(tmp_path / "d.npz", images=images, positive=positive, negative=negative)
+    main(["train", "--data", str(tmp_path / "d.npz"), "-o", str(tmp_path / "m.keras"),
+          "--method", "grabcut", "--epochs", "1", "--width", "4", "--depth", "2"])
+    assert (tmp_path / "m.keras").exists()
