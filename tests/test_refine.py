@@ -27,7 +27,11 @@ def iou(a, b):
     return (a & b).sum() / (a | b).sum()
 
 
-@pytest.mark.parametrize("method", sorted(REFINERS))
+#: refiners that decide every pixel; "agreement" and "seeds" leave some to the model
+FULL_MASK = ("grabcut", "random_walker")
+
+
+@pytest.mark.parametrize("method", FULL_MASK)
 def test_refiner_recovers_the_disk_better_than_the_drawing(method):
     image, positive, negative, disk = disk_case()
     mask = REFINERS[method].refine(image, positive, negative, 2)
@@ -37,7 +41,7 @@ def test_refiner_recovers_the_disk_better_than_the_drawing(method):
     assert refined_iou > 0.8 and refined_iou > drawing_iou, (drawing_iou, refined_iou)
 
 
-@pytest.mark.parametrize("method", sorted(REFINERS))
+@pytest.mark.parametrize("method", FULL_MASK)
 def test_refine_drawings_batch_and_images_without_drawings(method):
     image, positive, negative, disk = disk_case()
     images = np.stack([image, image])
@@ -50,6 +54,36 @@ def test_refine_drawings_batch_and_images_without_drawings(method):
     refine_drawings(images, np.stack([positive, nothing]), None, method, 2,
                     progress=lambda done, total: reported.append((done, total)))
     assert reported[-1] == (2, 2)
+
+
+def test_agreement_keeps_what_both_refiners_say():
+    image, positive, negative, disk = disk_case()
+    agreed = REFINERS["agreement"].refine(image, positive, negative, 2)
+    cut, walked = (REFINERS[m].refine(image, positive, negative, 2) for m in FULL_MASK)
+    np.testing.assert_array_equal(agreed == IGNORE_LABEL, cut != walked)
+    labelled = agreed != IGNORE_LABEL
+    assert labelled.mean() > 0.9 and ((agreed == 1) == disk)[labelled].mean() > 0.98
+
+
+def test_seeds_are_the_sure_part_of_the_drawings():
+    image, positive, negative, disk = disk_case()
+    seeds = REFINERS["seeds"].refine(image, positive, negative, 2)
+    # the spill and the outer band stay undecided; what is labelled is right
+    assert 0.3 < (seeds != IGNORE_LABEL).mean() < 0.95
+    assert ((seeds == 1) <= disk).all() and not ((seeds == 0) & disk).any()
+
+
+def test_a_stroke_does_not_make_the_far_background_sure():
+    """A scribble marks where the object is, not its extent: with negative seeds of its
+    own, the pixels far from it stay undecided instead of becoming background."""
+    image, _, negative, disk = disk_case()
+    scribble = np.full(disk.shape, IGNORE_LABEL, np.uint8)
+    scribble[24, 16:28] = 1  # a one-pixel line across the disk
+    seeds = REFINERS["seeds"].refine(image, scribble, negative, 2)
+    assert not ((seeds == 0) & disk).any()
+    filled = np.where(ndimage.binary_dilation(disk, iterations=1), 1, IGNORE_LABEL).astype(np.uint8)
+    far = REFINERS["seeds"].refine(image, filled, negative, 2)
+    assert (far == 0).sum() > (seeds == 0).sum()  # a fill does make its far outside background
 
 
 def test_random_walker_handles_more_classes():

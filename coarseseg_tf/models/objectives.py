@@ -18,6 +18,8 @@ from typing import Callable
 
 #: terms every method logs: the total and the true-mask loss (semi-supervised images)
 COMMON_TERMS = ("loss", "mask_loss")
+#: where a refined map can go (see Objective.refined_as)
+REFINED_AS = ("mask", "positive", "drawings")
 #: every term a step can compute; a method's unused terms are 0
 ALL_TERMS = ("positive_loss", "negative_loss", "trace", "mask_loss", "consensus_loss", "smoothness")
 
@@ -56,9 +58,13 @@ class Objective:
       logged: the names among those terms worth a column in the training log.
       consensus_weight, smoothness_weight: the weights this method gives the agreement
         cross-entropy and the smoothness prior unless the config says otherwise.
-      refiner: for a two-step method, the name in :data:`coarseseg_tf.refine.REFINERS`
-        that ``fit()`` turns each image's drawings into a mask with before training on
-        those masks; None for methods that learn from the drawings themselves.
+      refiner: the name in :data:`coarseseg_tf.refine.REFINERS` that ``fit()`` turns
+        each image's drawings into a map with before training; None for methods that
+        learn from the drawings alone.
+      refined_as: where the refined map goes: ``"mask"`` (two-step: trained on as a true
+        mask, the drawings set aside) or ``"positive"`` (it replaces the positive drawing
+        as a noisy annotation, the negative drawing stays) or ``"drawings"`` (it replaces
+        both drawings: the refiner has already read the negative one).
     """
 
     name: str
@@ -69,6 +75,11 @@ class Objective:
     consensus_weight: float = 0.0
     smoothness_weight: float = 0.0
     refiner: str | None = None
+    refined_as: str = "mask"
+
+    def __post_init__(self):
+        if self.refined_as not in REFINED_AS:
+            raise ValueError(f"objective {self.name}: refined_as must be one of {REFINED_AS}")
 
     def logged_terms(self, consensus_weight: float, smoothness_weight: float) -> list[str]:
         """The training log's columns for this method under the given weights."""

@@ -20,8 +20,10 @@ import numpy as np
 
 from coarseseg_tf.images import as_image_batch
 from coarseseg_tf.labels import as_label_batch, check_num_classes
+from coarseseg_tf.refine.agreement import refiners_agree
 from coarseseg_tf.refine.grabcut import check_binary, grabcut
 from coarseseg_tf.refine.random_walker import random_walker
+from coarseseg_tf.refine.seeds import sure_labels
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class Refiner:
 REFINERS = {
     "grabcut": Refiner(grabcut, check_binary),
     "random_walker": Refiner(random_walker, check_num_classes),
+    "agreement": Refiner(refiners_agree, check_num_classes),
+    "seeds": Refiner(sure_labels, check_num_classes),
 }
 
 

@@ -13,8 +13,11 @@ as people make them"). So a refiner is told only what survives that looseness:
   as positive ones (a full negative map reaches into the object), so only their
   interior, eroded the same way, is sure;
 - pixels farther than ``dilate`` px from every positive drawing are background
-  (class 0): people outline objects and leave the background undrawn. Not when the
-  annotator drew class 0 themselves: then "not drawn" says nothing;
+  (class 0): people fill or outline objects and leave the background undrawn. Not when
+  the annotator drew class 0 themselves (then "not drawn" says nothing), and not when
+  the positive drawing is a thin stroke (no pixel more than ``STROKE_DEPTH`` px inside
+  it: a scribble marks where the object is, not how far it extends) and the negative
+  drawing gives background seeds of its own;
 - where the positive and the negative drawing's sure parts contradict each other,
   neither is sure: unseeded (as in ``consensus_labels``);
 - the band in between (the drawings' borders and the outer ``dilate`` px) is unseeded:
@@ -55,6 +58,8 @@ from coarseseg_tf.labels import IGNORE_LABEL, check_label_map, check_num_classes
 ERODE = 3
 #: default distance from the positive drawing (px) beyond which pixels are background
 DILATE = 3
+#: a positive drawing no pixel of which lies deeper than this (px) is a stroke, not a fill
+STROKE_DEPTH = 1.5
 
 
 @dataclass(frozen=True)
@@ -120,10 +125,11 @@ def seed_labels(positive: np.ndarray, negative: np.ndarray, num_classes: int,
                 erode: float = ERODE, dilate: float = DILATE) -> np.ndarray:
     """(H, W) uint8 sure class per pixel from the drawings (module doc), 255 where unseeded."""
     from_positive = sure_part(positive, erode)
-    drawn = positive != IGNORE_LABEL
-    if drawn.any() and not (positive == 0).any():
-        from_positive[ndimage.distance_transform_edt(~drawn) > dilate] = 0
     from_negative = sure_part(implied_by_negative(negative, num_classes), erode)
+    drawn = positive != IGNORE_LABEL
+    stroke = ndimage.distance_transform_edt(drawn).max(initial=0) <= STROKE_DEPTH
+    if drawn.any() and not (positive == 0).any() and not (stroke and (from_negative == 0).any()):
+        from_positive[ndimage.distance_transform_edt(~drawn) > dilate] = 0
     return agreement(from_positive, from_negative)
 
 
@@ -147,3 +153,14 @@ def prepare(image, positive, negative, num_classes: int, erode: float = ERODE,
         # nothing to tell apart: the drawings as they are (all 255 when there are none)
         fallback = agreement(maps["positive"], implied_by_negative(maps["negative"], num_classes))
     return Prepared(image, maps["positive"], maps["negative"], seeds, fallback)
+
+
+def sure_labels(image, positive, negative, num_classes: int = 2, *, erode: float = ERODE,
+                dilate: float = DILATE) -> np.ndarray:
+    """(H, W) uint8: only what the drawings say for sure (:func:`seed_labels`), 255 elsewhere.
+
+    The "refiner" that refines nothing: the uncertain band around each drawing is left
+    for a model that learns from partial labels to decide. Arguments as :func:`prepare`.
+    """
+    job = prepare(image, positive, negative, num_classes, erode, dilate)
+    return job.seeds if job.fallback is None else job.fallback

@@ -110,19 +110,20 @@ def fit(images=None, positive=None, negative=None, masks=None, num_classes=None,
     config = config.replace(**overrides)
     num_classes = config.num_classes
     keras.utils.set_random_seed(config.seed)
-    refiner = get_objective(config.method).refiner
+    objective = get_objective(config.method)
+    refiner = objective.refiner
     if isinstance(images, tf.data.Dataset):
         dataset, size = complete_elements(images), None
         channels = dataset.element_spec["image"].shape[-1]
         if refiner:
-            dataset = refine_dataset(dataset, refiner, num_classes)
+            dataset = refine_dataset(dataset, refiner, objective.refined_as, num_classes)
     else:
         if images is None:
             raise ValueError("fit() needs images")
-        if refiner:  # two-step: train on the refined masks, the drawings set aside
+        if refiner:
             progress = progress_printer(f"refining drawings ({refiner})") if verbose else None
-            masks = refine_arrays(images, positive, negative, masks, refiner, num_classes, progress)
-            positive = negative = None
+            positive, negative, masks = refine_arrays(images, positive, negative, masks, refiner,
+                                                      objective.refined_as, num_classes, progress)
         dataset, size, channels = arrays_to_dataset(images, positive, negative, masks, num_classes)
         dataset = dataset.shuffle(size, seed=config.seed, reshuffle_each_iteration=True)
     dataset = padded_batches(dataset, config.batch_size).prefetch(tf.data.AUTOTUNE)

@@ -16,9 +16,15 @@ from coarseseg_tf.refine import get_refiner, refine_drawings
 from coarseseg_tf.train.inputs import check_every_image_annotated
 
 
-def refine_arrays(images, positive, negative, masks, refiner: str, num_classes: int, progress=None):
-    """(N, H, W) int32 masks to train on: each image's true mask if it has one, else its
-    drawings refined by ``refiner`` (``progress(done, total)`` follows the refinement).
+def refine_arrays(images, positive, negative, masks, refiner: str, refined_as: str, num_classes: int,
+                  progress=None):
+    """The (positive, negative, masks) to train on, each (N, H, W) int32 or None.
+
+    Images with a true mask keep it. The others' drawings are refined by ``refiner``
+    (``progress(done, total)`` follows it) and the refined map goes where ``refined_as``
+    says: ``"mask"`` (trained on as a true mask, the drawings set aside) or
+    ``"positive"`` (it replaces the positive drawing; the negative drawing stays) or
+    ``"drawings"`` (it replaces both).
 
     Raises ValueError for inputs ``fit()`` would refuse, before any refinement.
     """
@@ -27,22 +33,25 @@ def refine_arrays(images, positive, negative, masks, refiner: str, num_classes: 
     maps = {name: as_label_batch(labels, images, num_classes, name)
             for name, labels in (("positive", positive), ("negative", negative), ("mask", masks))}
     check_every_image_annotated(len(images), **maps)
-    trained = np.full(images.shape[:3], IGNORE_LABEL, np.int32)
+    refined = np.full(images.shape[:3], IGNORE_LABEL, np.int32)
     has_mask = np.zeros(len(images), bool)
     if maps["mask"] is not None:
         has_mask = (maps["mask"] != IGNORE_LABEL).reshape(len(images), -1).any(axis=1)
-        trained[has_mask] = maps["mask"][has_mask]
     if not has_mask.all():
         todo = ~has_mask
         pick = {name: None if maps[name] is None else maps[name][todo] for name in ("positive", "negative")}
-        trained[todo] = refine_drawings(images[todo], pick["positive"], pick["negative"], refiner,
+        refined[todo] = refine_drawings(images[todo], pick["positive"], pick["negative"], refiner,
                                         num_classes, progress)
-    return trained
+    if refined_as in ("positive", "drawings"):
+        return refined, maps["negative"] if refined_as == "positive" else None, maps["mask"]
+    if maps["mask"] is not None:
+        refined[has_mask] = maps["mask"][has_mask]
+    return None, None, refined
 
 
-def refine_dataset(dataset: tf.data.Dataset, refiner: str, num_classes: int) -> tf.data.Dataset:
-    """``dataset`` of complete elements (``fit``'s ``complete_elements``) with "mask" the
-    true mask where it has one, else the refined drawings, and the drawings all 255.
+def refine_dataset(dataset: tf.data.Dataset, refiner: str, refined_as: str, num_classes: int) -> tf.data.Dataset:
+    """``dataset`` of complete elements (``fit``'s ``complete_elements``) with the drawings of
+    images that have no true mask refined, placed as :func:`refine_arrays` places them.
 
     Refinement runs per element in ``tf.numpy_function`` each time the dataset is
     iterated (every epoch): for many epochs on large data, refine once instead
@@ -58,7 +67,11 @@ def refine_dataset(dataset: tf.data.Dataset, refiner: str, num_classes: int) -> 
 
     def first_step(element):
         has_mask = tf.reduce_any(element["mask"] != IGNORE_LABEL)
+        not_drawn = tf.fill(tf.shape(element["mask"]), IGNORE_LABEL)
+        if refined_as in ("positive", "drawings"):
+            positive = tf.cond(has_mask, lambda: not_drawn, lambda: refined(element))
+            negative = element["negative"] if refined_as == "positive" else not_drawn
+            return {**element, "positive": positive, "negative": negative}
         mask = tf.cond(has_mask, lambda: element["mask"], lambda: refined(element))
-        not_drawn = tf.fill(tf.shape(mask), IGNORE_LABEL)
         return {**element, "mask": mask, "positive": not_drawn, "negative": not_drawn}
     return dataset.map(first_step, num_parallel_calls=tf.data.AUTOTUNE)
