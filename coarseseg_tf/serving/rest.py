@@ -30,6 +30,7 @@ ERROR_KEY = "error"
 INSTANCES, INPUTS = "instances", "inputs"            # request: row / columnar
 PREDICTIONS, OUTPUTS = "predictions", "outputs"      # response: row / columnar
 SIGNATURE_NAME = "signature_name"
+AVAILABLE, END = "AVAILABLE", "END"                  # version states: serving / not (unloaded or failed)
 #: deepest nesting of arrays and objects a request may have: a batch of images as numbers
 #: (B, H, W, C) inside ``instances`` is 6 deep; the limit keeps every recursive step
 #: (json, conversion, tensor building) far from Python's recursion limit
@@ -250,18 +251,17 @@ def output_column(response: dict, name: str) -> list:
 
 
 # ---------------------------------------------------------------- status and metadata
-def model_status(available, failed: dict) -> dict:
+def model_status(states: dict) -> dict:
     """TF Serving's GetModelStatus JSON, newest version first.
 
     Args:
-      available: versions (int) that serve.
-      failed: {version: error message} of versions that failed to load.
+      states: {version (int): (state, error message)}; state is ``AVAILABLE`` or ``END``
+        (unloaded, or failed to load), the message is empty unless the version failed to load.
     """
-    entries = [{"version": str(v), "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}
-               for v in available]
-    entries += [{"version": str(v), "state": "END", "status": {"error_code": "UNKNOWN", "error_message": m}}
-                for v, m in failed.items()]
-    return {"model_version_status": sorted(entries, key=lambda e: -int(e["version"]))}
+    return {"model_version_status": [
+        {"version": str(version), "state": state,
+         "status": {"error_code": "UNKNOWN" if message else "OK", "error_message": message}}
+        for version, (state, message) in sorted(states.items(), reverse=True)]}
 
 
 def model_metadata(name: str, version: int, signature_defs: dict) -> dict:
