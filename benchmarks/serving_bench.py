@@ -175,7 +175,7 @@ def main():
 
     lines = ["# Serving: local TF Serving stand-in over loopback vs in-process SavedModel", "",
              f"Model: CoarseSegModel width 16, depth 2, L = 2, 1 channel; one image per request. "
-             f"Server: `coarseseg serve` (ThreadingHTTPServer) in a subprocess; clients: "
+             f"Server: `coarseseg serve` in a subprocess; clients: "
              f"ServingClient threads in another process, row format, every mask checked against "
              f"the in-process result. Machine: {os.cpu_count()} CPU cores ({platform.machine()}) "
              "shared by server, clients and other work; numbers are indicative only.", "",
