@@ -26,19 +26,15 @@ import resource
 import shutil
 import socket
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from serving_bench import MODEL_NAME, _images, _summary, start_server  # noqa: E402  (sets sys.path too)
+from serving_bench import (MODEL_NAME, _images, _summary, checked_request, export_bench_model,  # noqa: E402
+                           start_server)
 from results_io import write_results  # noqa: E402
 
-import numpy as np  # noqa: E402
-
-from coarseseg_tf import CoarseSegModel  # noqa: E402
-from coarseseg_tf.export import export_saved_model, load_serving_model, segment_image_bytes  # noqa: E402
-from coarseseg_tf.export.contract import SERVING_SIGNATURE  # noqa: E402
-from coarseseg_tf.serving import ServingClient, ServingError  # noqa: E402
+from coarseseg_tf.export import segment_image_bytes  # noqa: E402
+from coarseseg_tf.serving import ServingClient  # noqa: E402
 
 HALF_SENT = (f"POST /v1/models/{MODEL_NAME}:predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
              "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n0123456789").encode()
@@ -49,15 +45,9 @@ def valid_requests(url, encoded, expected, requests, latencies, failures):
     """``requests`` sequential single-image requests; appends to ``latencies`` (s) and ``failures``."""
     client = ServingClient(url, MODEL_NAME, timeout=30, retries=0)
     for i in range(requests):
-        t = time.perf_counter()
-        try:
-            mask = client.segment([encoded[i % len(encoded)]])[0]
-        except ServingError as error:
-            failures.append(str(error))
-            continue
-        latencies.append(time.perf_counter() - t)
-        if not np.array_equal(mask, expected[i % len(encoded)]):
-            failures.append(f"request {i}: wrong mask")
+        elapsed = checked_request(client, encoded, expected, i, failures)
+        if elapsed is not None:
+            latencies.append(elapsed)
 
 
 def open_slow_clients(port, count):
@@ -95,15 +85,9 @@ def main():
     parser.add_argument("--port", type=int, default=18602)
     args = parser.parse_args()
 
-    import keras
-    keras.utils.set_random_seed(0)
-    model = CoarseSegModel(num_classes=2, input_channels=1, width=16, depth=2)
-    model.build()
-    workdir = tempfile.mkdtemp(prefix="serving_abuse_")
-    base = os.path.join(workdir, MODEL_NAME)
-    export_saved_model(model, os.path.join(base, "1"))
+    workdir, base, serving_fn = export_bench_model("serving_abuse_")
     encoded = _images(28)
-    expected = segment_image_bytes(load_serving_model(base).signatures[SERVING_SIGNATURE], encoded)
+    expected = segment_image_bytes(serving_fn, encoded)
 
     phases = ("idle", "held", "dropped")
     latencies, failures, seconds = ({phase: [] for phase in phases} for _ in range(3))
