@@ -75,6 +75,24 @@ def in_process(serving_fn, encoded, requests):
     return _summary(latencies, time.perf_counter() - start)
 
 
+def checked_request(client, encoded, expected, i, errors):
+    """Request ``i``: one image segmented over REST; its latency (s), or None when it failed.
+
+    A failed request and a mask that differs from ``expected`` (the in-process masks) are
+    appended to ``errors``.
+    """
+    t = time.perf_counter()
+    try:
+        mask = client.segment([encoded[i % len(encoded)]])[0]
+    except ServingError as error:
+        errors.append(str(error))
+        return None
+    elapsed = time.perf_counter() - t
+    if not np.array_equal(mask, expected[i % len(encoded)]):
+        errors.append(f"request {i}: mask differs from in-process")
+    return elapsed
+
+
 def over_rest(url, encoded, requests, concurrency, expected):
     """``requests`` single-image requests from ``concurrency`` threads; checks every mask."""
     counter, lock, latencies, errors = [0], threading.Lock(), [], []
@@ -87,17 +105,10 @@ def over_rest(url, encoded, requests, concurrency, expected):
                 if i >= requests:
                     return
                 counter[0] += 1
-            t = time.perf_counter()
-            try:
-                mask = client.segment([encoded[i % len(encoded)]])[0]
-            except ServingError as error:
-                errors.append(str(error))
-                continue
-            elapsed = time.perf_counter() - t
-            if not np.array_equal(mask, expected[i % len(encoded)]):
-                errors.append(f"request {i}: mask differs from in-process")
-            with lock:
-                latencies.append(elapsed)
+            elapsed = checked_request(client, encoded, expected, i, errors)
+            if elapsed is not None:
+                with lock:
+                    latencies.append(elapsed)
 
     for data in encoded[:5]:
         ServingClient(url, MODEL_NAME, timeout=120).segment([data])
@@ -132,6 +143,21 @@ def start_server(base_path, port):
     raise RuntimeError("the server did not come up within 180 s")
 
 
+def export_bench_model(prefix: str):
+    """The benchmarks' model (seed 0) exported as version 1 under a temporary base path.
+
+    Returns (temporary directory to remove, base path, its ``serving_default`` loaded in-process).
+    """
+    import keras
+    keras.utils.set_random_seed(0)
+    model = CoarseSegModel(num_classes=2, input_channels=1, width=16, depth=2)
+    model.build()
+    workdir = tempfile.mkdtemp(prefix=prefix)
+    base = os.path.join(workdir, MODEL_NAME)
+    export_saved_model(model, os.path.join(base, "1"))
+    return workdir, base, load_serving_model(base).signatures[SERVING_SIGNATURE]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=2000, help="requests per row of the table")
@@ -142,14 +168,7 @@ def main():
     parser.add_argument("--port", type=int, default=18601)
     args = parser.parse_args()
 
-    import keras
-    keras.utils.set_random_seed(0)
-    model = CoarseSegModel(num_classes=2, input_channels=1, width=16, depth=2)
-    model.build()
-    workdir = tempfile.mkdtemp(prefix="serving_bench_")
-    base = os.path.join(workdir, MODEL_NAME)
-    export_saved_model(model, os.path.join(base, "1"))
-    serving_fn = load_serving_model(base).signatures[SERVING_SIGNATURE]
+    workdir, base, serving_fn = export_bench_model("serving_bench_")
 
     rows = []
     server = start_server(base, args.port)
@@ -175,7 +194,7 @@ def main():
 
     lines = ["# Serving: local TF Serving stand-in over loopback vs in-process SavedModel", "",
              f"Model: CoarseSegModel width 16, depth 2, L = 2, 1 channel; one image per request. "
-             f"Server: `coarseseg serve` (ThreadingHTTPServer) in a subprocess; clients: "
+             f"Server: `coarseseg serve` in a subprocess; clients: "
              f"ServingClient threads in another process, row format, every mask checked against "
              f"the in-process result. Machine: {os.cpu_count()} CPU cores ({platform.machine()}) "
              "shared by server, clients and other work; numbers are indicative only.", "",

@@ -184,7 +184,8 @@ def cmd_serve(args):
     server = LocalModelServer(args.model_name, args.model_base_path, host=args.host, port=args.port,
                               num_versions=args.num_versions, version_labels=labels,
                               poll_seconds=args.poll_seconds, max_image_pixels=args.max_image_pixels,
-                              max_request_bytes=args.max_request_bytes)
+                              max_request_bytes=args.max_request_bytes, threads=args.threads,
+                              connection_limit=args.connection_limit, read_timeout=args.read_timeout)
     print(f"serving {args.model_name} from {args.model_base_path} at {server.url}/v1/models/{args.model_name} "
           "(local stand-in for tensorflow/serving; Ctrl-C stops)", flush=True)
     try:
@@ -421,6 +422,12 @@ def build_parser():
                    help="largest image in a request, width x height")
     p.add_argument("--max-request-bytes", type=int, default=server_defaults.DEFAULT_MAX_REQUEST_BYTES,
                    help="largest request body")
+    p.add_argument("--threads", type=int, default=server_defaults.DEFAULT_THREADS,
+                   help="requests run at once; more wait their turn")
+    p.add_argument("--connection-limit", type=int, default=server_defaults.DEFAULT_CONNECTION_LIMIT,
+                   help="open connections; more wait until one closes")
+    p.add_argument("--read-timeout", type=int, default=server_defaults.DEFAULT_READ_TIMEOUT,
+                   help="seconds a connection may stay silent (mid-request or between requests) before it is closed")
     p.set_defaults(run=cmd_serve)
 
     p = sub.add_parser("visualize", help="figure: drawings, estimated drawings and CMs, prediction")

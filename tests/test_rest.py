@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from coarseseg_tf.export.contract import (EXAMPLES_SIGNATURE, IMAGE_BYTES_INPUT, MASK_OUTPUT, MASK_PNG_OUTPUT,
                                           SERVING_SIGNATURE)
@@ -108,6 +109,53 @@ def test_client_bodies_hold_exactly_one_format():
 
 def test_mask_png_is_returned_base64_by_the_bytes_suffix_rule():
     assert MASK_PNG_OUTPUT.endswith(rest.BYTES_SUFFIX)
+
+
+def test_deep_nesting_huge_numbers_and_lone_surrogates_are_400():
+    for body in (b"[" * 50_000, b'{"instances": ' + b"[" * 40 + b"1" + b"]" * 40 + b"}",
+                 b'{"instances": [' + b"9" * 5_000 + b"]}"):
+        with pytest.raises(RestError, match="JSON Parse error") as caught:
+            rest.parse_predict_body(body)
+        assert caught.value.status == 400
+    with pytest.raises(RestError, match="not valid Unicode text"):
+        _inputs({"instances": ["\ud800"]})
+
+
+# ---------------------------------------------------------------- properties: RestError or a result, nothing else
+# characters of every category, lone surrogates included (the default leaves them out)
+_TEXT = st.text(st.characters(exclude_categories=()), max_size=8)
+_KEYS = st.sampled_from([rest.INSTANCES, rest.INPUTS, rest.SIGNATURE_NAME, rest.B64_KEY, "a", "b"]) | _TEXT
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | _TEXT | st.builds(_b64, st.binary(max_size=8)),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(_KEYS, children, max_size=4),
+    max_leaves=20)
+_NAMES = st.lists(st.sampled_from(["a", "b", IMAGE_BYTES_INPUT]), min_size=1, max_size=3, unique=True)
+_PROPERTY = settings(max_examples=200, deadline=None)
+
+
+def _parse_all(body: bytes, names) -> None:
+    """What the server does with a body before TensorFlow: parse, signature name, inputs."""
+    request = rest.parse_predict_body(body)
+    rest.requested_signature(request)
+    rest.batched_inputs(request, names)
+
+
+@_PROPERTY
+@given(st.dictionaries(_KEYS, _JSON, max_size=4), _NAMES)
+def test_any_json_request_gives_inputs_or_a_rest_error(request, names):
+    try:
+        _parse_all(json.dumps(request).encode(), names)
+    except RestError as error:
+        assert 400 <= error.status < 500 and error.message
+
+
+@_PROPERTY
+@given(st.binary(max_size=200) | _JSON.map(lambda value: json.dumps(value).encode()), _NAMES)
+def test_any_bytes_give_inputs_or_a_rest_error(body, names):
+    try:
+        _parse_all(body, names)
+    except RestError as error:
+        assert 400 <= error.status < 500 and error.message
 
 
 def test_contract_rest_and_client_import_without_tensorflow():

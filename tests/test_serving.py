@@ -3,6 +3,7 @@
 Every test talks real HTTP on loopback to a server that loads real SavedModels.
 """
 import base64
+import http.client
 import io
 import json
 import shutil
@@ -16,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 from PIL import Image
 
 from coarseseg_tf import CoarseSegModel
@@ -237,11 +239,16 @@ def test_local_limits_labels_and_urls(local, exported):
     big = encode_png(np.zeros((256, 256), np.uint8))
     status, reply = _post(local.url, {"instances": [_b64(exported["encoded"][0]), _b64(big)]})
     assert status == 400 and f"{IMAGE_BYTES_INPUT}[1] is too large: 256x256" in reply["error"]
+    examples = [make_example(np.zeros((28, 28), np.uint8)), make_example(np.zeros((256, 256), np.uint8))]
+    status, reply = _post(local.url, {"signature_name": EXAMPLES_SIGNATURE,
+                                      "instances": [_b64(e.SerializeToString()) for e in examples]})
+    assert status == 400 and f"{EXAMPLES_INPUT}[1] (image/encoded) is too large: 256x256" in reply["error"]
+    # the server reads a body a little over the limit before answering 413: no reset for urllib
     status, reply = _post(local.url, b"x" * 2_000_001)
     assert status == 413 and "exceeds the limit" in reply["error"]
     masks = ServingClient(local.url, MODEL, label="stable").segment(exported["encoded"][:1])
     np.testing.assert_array_equal(masks[0], exported["reference"][0])
-    with pytest.raises(ServingError, match=r"Specific\(coarseseg, 5\)"):
+    with pytest.raises(ServingError, match="Could not find version 5 of model coarseseg"):
         ServingClient(local.url, MODEL, label="canary").status()
     with pytest.raises(ServingError, match="Unrecognized servable version label: beta"):
         ServingClient(local.url, MODEL, label="beta").status()
@@ -251,6 +258,81 @@ def test_local_limits_labels_and_urls(local, exported):
         with pytest.raises(urllib.error.HTTPError) as caught:
             urllib.request.urlopen(request, timeout=10)
         assert caught.value.code == expected and "error" in json.loads(caught.value.read())
+
+
+def _raw(url, request: bytes, timeout=10.0):
+    """(status, parsed JSON) of raw request bytes sent on a new connection."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
+        sock.sendall(request)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        return response.status, json.loads(response.read())
+
+
+@pytest.mark.parametrize("what, request_bytes, expected", [
+    ("Content-Length not a number", b"POST /v1/models/coarseseg:predict HTTP/1.1\r\nContent-Length: abc\r\n\r\n", 400),
+    ("negative Content-Length", b"POST /v1/models/coarseseg:predict HTTP/1.1\r\nContent-Length: -5\r\n\r\n", 400),
+    ("declared body far over the limit, none sent",
+     b"POST /v1/models/coarseseg:predict HTTP/1.1\r\nContent-Length: 999999999999\r\n\r\n", 413),
+    ("a Unicode digit as version", b"GET /v1/models/coarseseg/versions/\xb2 HTTP/1.1\r\n\r\n", 400),
+    ("a 5,000-digit version", b"GET /v1/models/coarseseg/versions/" + b"9" * 5000 + b" HTTP/1.1\r\n\r\n", 400),
+    ("JSON nested 50,000 deep", b"POST /v1/models/coarseseg:predict HTTP/1.1\r\nContent-Length: 50000\r\n\r\n"
+                                + b"[" * 50_000, 400),
+    ("an unknown method", b"DELETE /v1/models/coarseseg HTTP/1.1\r\n\r\n", 404),
+])
+def test_malformed_http_is_a_4xx_with_an_error(local, what, request_bytes, expected):
+    status, reply = _raw(local.url, request_bytes)
+    assert status == expected and isinstance(reply.get("error"), str), (what, status, reply)
+
+
+@settings(max_examples=200, deadline=None)
+@given(method=st.sampled_from(["GET", "POST", "PUT", "HEAD"]),
+       path=st.text(st.characters(max_codepoint=255), max_size=40)
+       | st.builds("/v1/models/{}{}".format,
+                   st.sampled_from([MODEL, "x", ""]),
+                   st.text(st.characters(max_codepoint=255), max_size=30)
+                   | st.sampled_from(["/versions/1", "/versions/²", "/versions/" + "9" * 30, "/labels/stable",
+                                      "/metadata", ":predict", "/versions/1/metadata", "/labels/x:predict"])),
+       content_length=st.none() | st.text(max_size=6),
+       body=st.binary(max_size=30))
+def test_no_url_or_header_makes_the_app_fail(local, method, path, content_length, body):
+    """ServingApp called directly (no socket): every answer is JSON, never a 500."""
+    environ = {"REQUEST_METHOD": method, "PATH_INFO": path, "wsgi.input": io.BytesIO(body)}
+    if content_length is not None:
+        environ["CONTENT_LENGTH"] = content_length
+    started = []
+    payload = json.loads(b"".join(local.app(environ, lambda status, headers: started.append(status))))
+    status = int(started[0].split()[0])
+    assert status < 500, (status, payload)
+    assert status == 200 or isinstance(payload.get("error"), str)
+
+
+def test_slow_clients_hold_no_thread_and_time_out(exported):
+    """20 half-sent requests stay open while a valid one is answered; silent ones are closed after the timeout."""
+    server = _local_server(exported["base"], read_timeout=2, threads=2)
+    host, port = server.url.removeprefix("http://").split(":")
+    stalled = []
+    try:
+        for _ in range(20):
+            sock = socket.create_connection((host, int(port)), timeout=10)
+            sock.sendall(b"POST /v1/models/coarseseg:predict HTTP/1.1\r\nContent-Length: 1000\r\n\r\n0123456789")
+            stalled.append(sock)
+        started = time.time()
+        mask = ServingClient(server.url, MODEL, timeout=10, retries=0).segment(exported["encoded"][:1])[0]
+        assert time.time() - started < 5
+        np.testing.assert_array_equal(mask, exported["reference"][0])
+        # silent for longer than read_timeout (2 s, looked for every second): the server hangs up
+        assert stalled[0].recv(1024) == b""
+        assert time.time() - started < 8
+    finally:
+        for sock in stalled:
+            sock.close()
+    try:
+        mask = ServingClient(server.url, MODEL, timeout=10, retries=0).segment(exported["encoded"][:1])[0]
+        np.testing.assert_array_equal(mask, exported["reference"][0])
+    finally:
+        server.stop()
 
 
 def test_bad_requests_under_concurrent_load_leave_the_server_serving(local, exported):
@@ -320,6 +402,41 @@ def test_new_version_is_served_without_restart(tmp_path, exported):
         assert status[0]["status"]["error_message"]
         assert server.models.versions() == [1, 2]
         np.testing.assert_array_equal(client.segment(exported["encoded"][:1])[0], expected[0])
+    finally:
+        server.stop()
+
+
+def test_half_written_version_serves_once_complete_and_status_follows_what_serves(tmp_path, exported):
+    base = tmp_path / MODEL
+    shutil.copytree(exported["base"] / "1", base / "1")
+    server = _local_server(base, poll_seconds=0.2)
+    try:
+        client = ServingClient(server.url, MODEL, retries=0)
+        # version 2 caught mid-copy: saved_model.pb there, variables not yet
+        (base / "2").mkdir()
+        shutil.copy(exported["base"] / "1" / "saved_model.pb", base / "2" / "saved_model.pb")
+        _wait_for(lambda: len(client.status()["model_version_status"]) == 2, what="version 2 to fail")
+        states = [(s["version"], s["state"]) for s in client.status()["model_version_status"]]
+        assert states == [("2", "END"), ("1", "AVAILABLE")] and server.models.versions() == [1]
+        for entry in exported["base"].joinpath("1").iterdir():
+            if entry.is_dir():
+                shutil.copytree(entry, base / "2" / entry.name)
+        _wait_for(lambda: server.models.versions() == [2], what="version 2 to load once complete")
+        status = client.status()["model_version_status"]
+        assert [(s["version"], s["state"], s["status"]["error_code"]) for s in status] == [
+            ("2", "AVAILABLE", "OK"), ("1", "END", "OK")]
+        np.testing.assert_array_equal(client.segment(exported["encoded"][:1])[0], exported["reference"][0])
+
+        # every version deleted: nothing serves, and nothing says AVAILABLE
+        shutil.rmtree(base / "1")
+        shutil.rmtree(base / "2")
+        _wait_for(lambda: server.models.versions() == [], what="version 2 to unload")
+        assert {s["state"] for s in client.status()["model_version_status"]} == {"END"}
+        for call in (client.metadata, lambda: client.segment(exported["encoded"][:1])):
+            with pytest.raises(ServingError) as caught:
+                call()
+            assert caught.value.status == 404
+        assert ServingClient(server.url, MODEL, version=2).status()["model_version_status"][0]["state"] == "END"
     finally:
         server.stop()
 

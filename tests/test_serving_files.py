@@ -46,7 +46,7 @@ def test_compose_runs_the_official_image_on_the_config(config):
     assert "--rest_api_port=8501" in service["command"]
 
 
-def test_kubernetes_deployment_probes_the_model_status(config):
+def test_kubernetes_deployment_probes_a_loaded_version(config):
     (configmap,) = _yaml("k8s", "configmap.yaml")
     with open(os.path.join(SERVING, "models.config")) as f:
         assert _config(configmap["data"]["models.config"]) == _config(f.read()), \
@@ -55,7 +55,8 @@ def test_kubernetes_deployment_probes_the_model_status(config):
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     assert container["image"].startswith("tensorflow/serving:")
     probe = container["readinessProbe"]["httpGet"]
-    assert probe["path"] == f"/v1/models/{config.name}"
+    # the status URL would answer 200 with state END after a version is unloaded
+    assert probe["path"] == f"/v1/models/{config.name}/metadata"
     ports = {port["name"]: port["containerPort"] for port in container["ports"]}
     assert ports[probe["port"]] == 8501
     assert "--model_config_file=/config/models.config" in container["args"]

@@ -3,16 +3,14 @@
 The JSON rules are :mod:`coarseseg_tf.serving.rest`'s and the version lookup is
 :mod:`coarseseg_tf.serving.versions`'; what is left here needs TensorFlow (imported per
 call, so that importing the server stays light): typing the values against the
-signature's input specs, a pixel limit on each image, and op errors as clients read them.
+signature's input specs, the pixel limit on each image, and op errors as clients read them.
 """
 from __future__ import annotations
 
-import io
 import re
-import warnings
 
-from coarseseg_tf.export.contract import JPEG_MAGIC, PNG_MAGIC
 from coarseseg_tf.serving import rest
+from coarseseg_tf.serving.image_limits import check_image_pixels
 from coarseseg_tf.serving.rest import RestError
 from coarseseg_tf.serving.versions import ModelVersions
 
@@ -24,8 +22,9 @@ class Predictor:
 
     Args:
       models: the served versions.
-      max_image_pixels: largest width × height of a PNG/JPEG in a request, read from its
-        header before the signature decodes it (TF Serving has no such limit).
+      max_image_pixels: largest width × height of a PNG/JPEG in a request, bare or inside a
+        tf.Example, read from its header before the signature decodes it (TF Serving has no
+        such limit): see :mod:`~coarseseg_tf.serving.image_limits`.
     """
 
     def __init__(self, models: ModelVersions, max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS):
@@ -41,7 +40,7 @@ class Predictor:
         specs = function.structured_input_signature[1]
         tensors = {}
         for input_name, value in rest.batched_inputs(request, specs).items():
-            self._check_images(input_name, value)
+            check_image_pixels(input_name, value, self.max_image_pixels)
             tensors[input_name] = _tensor(input_name, value, specs[input_name], signature_name)
         try:
             outputs = function(**tensors)
@@ -51,26 +50,6 @@ class Predictor:
             raise RestError(500, _op_error_message(error)) from None
         return rest.predict_response({key: value.numpy().tolist() for key, value in outputs.items()},
                                      rest.is_row_format(request))
-
-    def _check_images(self, input_name: str, value) -> None:
-        """RestError 400 for a PNG/JPEG over ``max_image_pixels`` (read from its header only)."""
-        from PIL import Image
-        items = value if isinstance(value, list) else [value]
-        for index, item in enumerate(items):
-            if not isinstance(item, bytes) or not item.startswith((PNG_MAGIC, JPEG_MAGIC)):
-                continue
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-                    with Image.open(io.BytesIO(item)) as image:
-                        width, height = image.size
-            except Image.DecompressionBombError as error:
-                raise RestError(400, f"{input_name}[{index}] is too large: {error}") from None
-            except Exception:
-                continue  # unreadable: the signature's own check names the problem
-            if width * height > self.max_image_pixels:
-                raise RestError(400, f"{input_name}[{index}] is too large: {width}x{height} = "
-                                     f"{width * height} pixels, the limit is {self.max_image_pixels}")
 
 
 def _tensor(input_name: str, value, spec, signature_name: str):

@@ -30,6 +30,11 @@ ERROR_KEY = "error"
 INSTANCES, INPUTS = "instances", "inputs"            # request: row / columnar
 PREDICTIONS, OUTPUTS = "predictions", "outputs"      # response: row / columnar
 SIGNATURE_NAME = "signature_name"
+AVAILABLE, END = "AVAILABLE", "END"                  # version states: serving / not (unloaded or failed)
+#: deepest nesting of arrays and objects a request may have: a batch of images as numbers
+#: (B, H, W, C) inside ``instances`` is 6 deep; the limit keeps every recursive step
+#: (json, conversion, tensor building) far from Python's recursion limit
+MAX_JSON_DEPTH = 32
 
 
 class RestError(Exception):
@@ -69,10 +74,13 @@ def json_to_python(value):
     if isinstance(value, dict):
         if is_b64_object(value):
             return decode_b64_object(value)
-        raise RestError(400, f"JSON object {_short(value)} is not a value: binary data must be "
+        raise RestError(400, f"JSON object {shorten(value)} is not a value: binary data must be "
                              f'{{"{B64_KEY}": "<base64>"}} and nothing else')
     if isinstance(value, str):
-        return value.encode("utf-8")
+        try:
+            return value.encode("utf-8")
+        except UnicodeEncodeError:  # JSON may escape a lone surrogate ("\\ud800"): not text
+            raise RestError(400, f"JSON string {shorten(value)} is not valid Unicode text") from None
     return value
 
 
@@ -107,14 +115,19 @@ def row_instances(columns: dict) -> list[dict]:
 def parse_predict_body(body: bytes) -> dict:
     """Request bytes -> the JSON object, checked to hold exactly one of ``instances``/``inputs``.
 
-    Raises RestError 400 for an empty body, invalid JSON, a non-object, both keys or neither.
+    Raises RestError 400 for an empty body, invalid JSON (an integer of more than 4,300
+    digits included), nesting deeper than ``MAX_JSON_DEPTH``, a non-object, both keys or neither.
     """
     if not body:
         raise RestError(400, "JSON Parse error: The document is empty")
     try:
         request = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except RecursionError:
+        raise RestError(400, f"JSON Parse error: nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except ValueError as error:  # JSONDecodeError, UnicodeDecodeError, int() digit limit
         raise RestError(400, f"JSON Parse error: {error}") from None
+    if _nesting_depth(request) > MAX_JSON_DEPTH:
+        raise RestError(400, f"JSON Parse error: nested deeper than {MAX_JSON_DEPTH} levels")
     if not isinstance(request, dict):
         raise RestError(400, "JSON Value: the request is not an object")
     if INSTANCES in request and INPUTS in request:
@@ -123,6 +136,18 @@ def parse_predict_body(body: bytes) -> dict:
     if INSTANCES not in request and INPUTS not in request:
         raise RestError(400, f"Missing '{INPUTS}' or '{INSTANCES}' key")
     return request
+
+
+def _nesting_depth(value) -> int:
+    """How deep arrays and objects nest in a parsed JSON value (0 for a scalar), without recursion."""
+    containers = (list, dict)
+    deepest, stack = 0, [(value, 1)] if isinstance(value, containers) else []
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item)
+                     if isinstance(child, containers))
+    return deepest
 
 
 def is_row_format(request: dict) -> bool:
@@ -226,18 +251,17 @@ def output_column(response: dict, name: str) -> list:
 
 
 # ---------------------------------------------------------------- status and metadata
-def model_status(available, failed: dict) -> dict:
+def model_status(states: dict) -> dict:
     """TF Serving's GetModelStatus JSON, newest version first.
 
     Args:
-      available: versions (int) that serve.
-      failed: {version: error message} of versions that failed to load.
+      states: {version (int): (state, error message)}; state is ``AVAILABLE`` or ``END``
+        (unloaded, or failed to load), the message is empty unless the version failed to load.
     """
-    entries = [{"version": str(v), "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}
-               for v in available]
-    entries += [{"version": str(v), "state": "END", "status": {"error_code": "UNKNOWN", "error_message": m}}
-                for v, m in failed.items()]
-    return {"model_version_status": sorted(entries, key=lambda e: -int(e["version"]))}
+    return {"model_version_status": [
+        {"version": str(version), "state": state,
+         "status": {"error_code": "UNKNOWN" if message else "OK", "error_message": message}}
+        for version, (state, message) in sorted(states.items(), reverse=True)]}
 
 
 def model_metadata(name: str, version: int, signature_defs: dict) -> dict:
@@ -246,6 +270,7 @@ def model_metadata(name: str, version: int, signature_defs: dict) -> dict:
             "metadata": {"signature_def": {"signature_def": signature_defs}}}
 
 
-def _short(value, limit=80) -> str:
+def shorten(value, limit: int = 80) -> str:
+    """repr(value), cut to ``limit`` characters: a value quoted in an error message."""
     text = repr(value)
     return text if len(text) <= limit else text[:limit] + "..."

@@ -15,17 +15,24 @@ What it implements of TF Serving's REST API (``/v1``):
 - ``<base_path>/<integer version>/saved_model.pb`` directories; the latest
   ``num_versions`` are served (TF Serving's default policy is the latest one); the
   base path is polled, so a newly pushed version is served without a restart
-- errors as ``{"error": "..."}``: 400 for a bad request, 404 for an unknown model,
-  version, label or URL, 413 for a body over ``max_request_bytes``, 500 otherwise
+- the status lists every version seen: ``AVAILABLE`` while it serves, ``END`` once
+  unloaded or when its load failed (TF Serving's servable state monitor); ``/metadata``
+  and ``:predict`` answer 404 when no version serves
+- errors as ``{"error": "..."}``: 400 for a bad request (malformed ``Content-Length``,
+  JSON, version number ...), 404 for an unknown model, version, label or URL, 413 for a
+  body over ``max_request_bytes``, 431 for headers over 256 KiB, 500 for a server fault
 
-What it adds: a limit on the pixels of each PNG/JPEG in a request
-(``max_image_pixels``, checked from the image header before decoding). What it leaves
-out: gRPC, ``:classify`` / ``:regress``, several models per server, batching across
-requests, monitoring endpoints.
+What it adds: a limit on the pixels of each PNG/JPEG in a request, bare or inside a
+tf.Example (``max_image_pixels``, read from the image header before decoding), and the
+connection limits of :mod:`~coarseseg_tf.serving.wsgi_server` (read timeout, worker
+threads, open connections). What it leaves out: gRPC, ``:classify`` / ``:regress``,
+several models per server, batching across requests, monitoring endpoints.
 
-This module routes: URL -> handler, HTTP status codes, threads. The JSON rules are in
-:mod:`~coarseseg_tf.serving.rest`, the versions in :mod:`~coarseseg_tf.serving.versions`,
-a predict call in :mod:`~coarseseg_tf.serving.predict`.
+This module routes: URL -> handler, HTTP status codes, as a WSGI application. The JSON
+rules are in :mod:`~coarseseg_tf.serving.rest`, the versions in
+:mod:`~coarseseg_tf.serving.versions`, a predict call in
+:mod:`~coarseseg_tf.serving.predict`, HTTP itself (waitress) in
+:mod:`~coarseseg_tf.serving.wsgi_server`.
 """
 from __future__ import annotations
 
@@ -33,12 +40,13 @@ import json
 import logging
 import re
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http import HTTPStatus
 
 from coarseseg_tf.serving import rest
 from coarseseg_tf.serving.predict import DEFAULT_MAX_IMAGE_PIXELS, Predictor
 from coarseseg_tf.serving.rest import RestError
 from coarseseg_tf.serving.versions import ModelVersions
+from coarseseg_tf.serving.wsgi_server import WsgiServer
 
 log = logging.getLogger(__name__)
 
@@ -46,79 +54,84 @@ DEFAULT_HOST = "127.0.0.1"  # loopback only: a development server
 DEFAULT_PORT = 8501         # TF Serving's REST port
 DEFAULT_POLL_SECONDS = 1.0
 DEFAULT_MAX_REQUEST_BYTES = 64 * 1024 * 1024
+DEFAULT_THREADS = 4            # predict calls at once; TensorFlow spreads each over the cores
+DEFAULT_CONNECTION_LIMIT = 2000
+DEFAULT_READ_TIMEOUT = 30      # seconds a connection may stay silent
+#: bytes of a body over max_request_bytes that are still read before the 413, so that a client
+#: that sends its body before reading the answer gets the answer, not a reset connection
+DRAIN_BYTES = 16 * 1024 * 1024
 # /v1/models/{name}, optionally /versions/{v} or /labels/{l}, then /metadata or :predict
 _URL = re.compile(r"^/v1/models/(?P<name>[^/:]+)"
                   r"(?:/versions/(?P<version>[^/:]+)|/labels/(?P<label>[^/:]+))?"
                   r"(?P<verb>/metadata|:predict|:[a-z]+)?/?$")
+_VERBS = {"GET": ("", "/metadata", "/"), "POST": (":predict",)}
+_INT64_MAX = 2 ** 63 - 1  # TF Serving's versions are int64
 
 
-class _RequestHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive: clients reuse connections
-    server: "_HTTPServer"
+def _version_number(text: str) -> int:
+    """A version from a URL; RestError 400 unless it is ASCII digits within int64."""
+    # isdigit() also accepts "²" and "٣"; int() of 5,000 digits raises ValueError
+    if not (text.isascii() and text.isdigit() and len(text) <= 19 and int(text) <= _INT64_MAX):
+        raise RestError(400, f"Invalid version in URL: {rest.shorten(text)} is not an integer "
+                             f"between 0 and {_INT64_MAX}")
+    return int(text)
 
-    def log_message(self, format, *args):  # noqa: A002  (BaseHTTPRequestHandler's signature)
-        log.debug("%s %s", self.address_string(), format % args)
 
-    def _reply(self, status: int, payload: dict) -> None:
-        body = json.dumps(payload).encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+def _route(method: str, path: str):
+    """(name, version, label, verb) of a request; RestError 404/400 for a URL this server does not answer."""
+    match = _URL.match(path)
+    verb = (match["verb"] or "") if match else None
+    if verb not in _VERBS.get(method, ()):
+        raise RestError(404, f"Malformed request: {method} {rest.shorten(path)}"
+                             + (" (this server implements :predict only)" if method == "POST" else ""))
+    version = None if match["version"] is None else _version_number(match["version"])
+    return match["name"], version, match["label"], verb
 
-    def _route(self, method):
-        match = _URL.match(self.path.split("?", 1)[0])
-        if not match:
-            raise RestError(404, f"Malformed request: {method} {self.path}")
-        version = match["version"]
-        if version is not None and not version.isdigit():
-            raise RestError(400, f"Invalid version in URL: {version!r} is not an integer")
-        verb = match["verb"] or ""
-        allowed = {"GET": ("", "/metadata", "/"), "POST": (":predict",)}[method]
-        if verb not in allowed:
-            raise RestError(404, f"Malformed request: {method} {self.path}"
-                                 + (" (this server implements :predict only)" if method == "POST" else ""))
-        return match["name"], None if version is None else int(version), match["label"], verb
 
-    def _handle(self, method):
+def _body(environ, max_bytes: int) -> bytes:
+    """The request body; RestError 400 for a malformed Content-Length, 413 over ``max_bytes``."""
+    length = environ.get("CONTENT_LENGTH") or "0"
+    if not (length.isascii() and length.isdigit()):
+        raise RestError(400, f"Content-Length is not a byte count: {rest.shorten(length)}")
+    if len(length) > 18 or int(length) > max_bytes:
+        raise RestError(413, f"request body of {length} bytes exceeds the limit of {max_bytes} bytes")
+    return environ["wsgi.input"].read(int(length))
+
+
+class ServingApp:
+    """The WSGI application: TF Serving's REST URLs answered from one model's versions.
+
+    Args:
+      models: the served versions.
+      predictor: answers ``:predict``.
+      max_request_bytes: largest request body (413 above).
+    """
+
+    def __init__(self, models: ModelVersions, predictor: Predictor, max_request_bytes: int):
+        self.models, self.predictor, self.max_request_bytes = models, predictor, int(max_request_bytes)
+
+    def __call__(self, environ, start_response):
+        method = environ.get("REQUEST_METHOD", "")
         try:
-            body = self._read_body()
-            name, version, label, verb = self._route(method)
-            models = self.server.models
-            if verb == ":predict":
-                payload = self.server.predictor.predict(name, version, label, body)
-            elif verb == "/metadata":
-                served = models.get(name, version, label)
-                payload = rest.model_metadata(name, served.version, served.signature_defs)
-            else:
-                payload = models.status(name, version, label)
-            self._reply(200, payload)
+            status, payload = 200, self._answer(method, environ.get("PATH_INFO", ""), environ)
         except RestError as error:
-            self._reply(error.status, rest.error_body(error.message))
-        except Exception as error:  # answer, log, keep serving
-            log.exception("unexpected error on %s %s", method, self.path)
-            self._reply(500, rest.error_body(f"internal error: {type(error).__name__}: {error}"))
+            status, payload = error.status, rest.error_body(error.message)
+        except Exception as error:  # a fault of this server: answer, log, keep serving
+            log.exception("unexpected error on %s %s", method, environ.get("PATH_INFO"))
+            status, payload = 500, rest.error_body(f"internal error: {type(error).__name__}: {error}")
+        body = json.dumps(payload).encode("utf-8")
+        start_response(f"{status} {HTTPStatus(status).phrase}",
+                       [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
 
-    def _read_body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > self.server.max_request_bytes:
-            self.close_connection = True  # the unread body must not be parsed as the next request
-            raise RestError(413, f"request body of {length} bytes exceeds the limit of "
-                                 f"{self.server.max_request_bytes} bytes")
-        return self.rfile.read(length) if length else b""
-
-    def do_GET(self):  # noqa: N802  (http.server's naming)
-        self._handle("GET")
-
-    def do_POST(self):  # noqa: N802
-        self._handle("POST")
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
+    def _answer(self, method: str, path: str, environ) -> dict:
+        name, version, label, verb = _route(method, path)
+        if verb == ":predict":
+            return self.predictor.predict(name, version, label, _body(environ, self.max_request_bytes))
+        if verb == "/metadata":
+            served = self.models.get(name, version, label)
+            return rest.model_metadata(name, served.version, served.signature_defs)
+        return self.models.status(name, version, label)
 
 
 class LocalModelServer:
@@ -133,31 +146,35 @@ class LocalModelServer:
       host, port: where to listen (``127.0.0.1``: loopback only).
       num_versions: newest versions kept loaded.
       version_labels: {label: version} for ``/labels/{label}`` URLs.
-      poll_seconds: how often the base path is checked for new versions.
+      poll_seconds: how often the base path is checked for new versions (and failed
+        ones are tried again).
       max_image_pixels: largest width × height of an image in a request.
       max_request_bytes: largest request body.
+      threads: worker threads running requests; more requests wait their turn.
+      connection_limit: open connections; more wait in the listen backlog.
+      read_timeout: seconds a connection may stay silent before it is closed.
     """
 
     def __init__(self, model_name: str, model_base_path: str, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
                  num_versions: int = 1, version_labels=None, poll_seconds: float = DEFAULT_POLL_SECONDS,
                  max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS,
-                 max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES):
+                 max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES, threads: int = DEFAULT_THREADS,
+                 connection_limit: int = DEFAULT_CONNECTION_LIMIT, read_timeout: int = DEFAULT_READ_TIMEOUT):
         self.models = ModelVersions(model_name, model_base_path, num_versions, version_labels)
         self.poll_seconds = float(poll_seconds)
         self.models.refresh()
         if not self.models.versions():
             log.warning("no loadable version under %s yet; polling every %.1fs",
                         model_base_path, self.poll_seconds)
-        self._http = _HTTPServer((host, port), _RequestHandler)
-        self._http.models = self.models
-        self._http.predictor = Predictor(self.models, max_image_pixels)
-        self._http.max_request_bytes = int(max_request_bytes)
+        self.app = ServingApp(self.models, Predictor(self.models, max_image_pixels), max_request_bytes)
+        self._http = WsgiServer(self.app, host, port, threads=threads, connection_limit=connection_limit,
+                                read_timeout=read_timeout, max_body_bytes=int(max_request_bytes) + DRAIN_BYTES)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
     @property
     def url(self) -> str:
-        host, port = self._http.server_address[:2]
+        host, port = self._http.address
         return f"http://{host}:{port}"
 
     def _poll(self):
@@ -167,29 +184,28 @@ class LocalModelServer:
             except Exception:  # e.g. the base path vanished for a moment: keep serving what is loaded
                 log.exception("polling %s failed", self.models.base_path)
 
+    def _start_thread(self, target, name: str) -> None:
+        thread = threading.Thread(target=target, daemon=True, name=name)
+        thread.start()
+        self._threads.append(thread)
+
     def start(self) -> "LocalModelServer":
         """Serves and polls from daemon threads; returns self."""
-        for target in (self._http.serve_forever, self._poll):
-            thread = threading.Thread(target=target, daemon=True, name=f"serving-{target.__name__}")
-            thread.start()
-            self._threads.append(thread)
+        self._start_thread(self._http.serve_until_stopped, "serving-http")
+        self._start_thread(self._poll, "serving-poll")
         return self
 
     def serve_forever(self) -> None:
         """Serves in this thread (polling in another) until interrupted."""
-        poller = threading.Thread(target=self._poll, daemon=True, name="serving-poll")
-        poller.start()
-        self._threads.append(poller)
+        self._start_thread(self._poll, "serving-poll")
         try:
-            self._http.serve_forever()
+            self._http.serve_until_stopped()
         finally:
             self.stop()
 
     def stop(self) -> None:
         self._stop.set()
-        if any(t.name.endswith("serve_forever") for t in self._threads):
-            self._http.shutdown()
-        self._http.server_close()
+        self._http.stop()
         for thread in self._threads:
             if thread is not threading.current_thread():
                 thread.join(timeout=5)

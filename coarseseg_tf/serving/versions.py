@@ -3,7 +3,15 @@
 TF Serving's layout: ``<base_path>/<integer version>/saved_model.pb`` (what the TFX
 Pusher and ``coarseseg export`` write). The newest ``num_versions`` that load are served;
 a version that fails to load is reported by the status and skipped, so the versions it
-would have replaced keep serving (TF Serving's availability-preserving policy).
+would have replaced keep serving (TF Serving's availability-preserving policy). A failed
+version is tried again at every refresh: one caught half-written (``saved_model.pb``
+there, ``variables/`` still being copied) serves once it is complete.
+
+The status follows TF Serving's servable state monitor: every version seen is listed,
+``AVAILABLE`` while it serves and ``END`` once unloaded (its directory deleted, or newer
+versions took its place) or when it failed to load (with the error). So the status
+answers 200 with only ``END`` entries when nothing serves; a readiness check must look
+for ``AVAILABLE``, or ask ``/metadata``, which answers 404 unless a version serves.
 Lookups raise :class:`~coarseseg_tf.serving.rest.RestError` with TF Serving's 404 messages.
 TensorFlow is imported when versions are loaded, not when this module is.
 """
@@ -14,7 +22,7 @@ import os
 import threading
 from dataclasses import dataclass
 
-from coarseseg_tf.serving.rest import RestError, model_status
+from coarseseg_tf.serving.rest import AVAILABLE, END, RestError, model_status
 
 log = logging.getLogger(__name__)
 
@@ -77,77 +85,93 @@ class ModelVersions:
         self.name, self.base_path, self.num_versions = name, base_path, int(num_versions)
         self.version_labels = {label: int(v) for label, v in (version_labels or {}).items()}
         self._served: dict[int, ServedVersion] = {}
-        self._failed: dict[int, str] = {}
-        self._lock = threading.Lock()      # guards _served and _failed
+        self._ended: dict[int, str] = {}   # versions not serving: "" once unloaded, else the load error
+        self._lock = threading.Lock()      # guards _served and _ended
         self._refresh_lock = threading.Lock()  # one refresh at a time
 
     def refresh(self) -> None:
-        """Loads the newest versions not loaded yet, then unloads the ones that fell out.
+        """Serves the newest ``num_versions`` versions that load, then unloads the others.
 
-        A version that fails to load is reported by ``status()`` and skipped (until a
-        restart); it does not count among the newest.
+        Versions are tried newest first, failed ones included, until ``num_versions``
+        serve; a version that fails does not count, so older ones keep serving.
         """
         from coarseseg_tf.export import saved_model_versions
-        import tensorflow as tf
         with self._refresh_lock:
-            on_disk = sorted(saved_model_versions(self.base_path), reverse=True)
-            for version in on_disk:
-                if version not in self._newest_loadable(on_disk) or version in self._served:
-                    continue
-                path = os.path.join(self.base_path, str(version))
-                try:
-                    served = ServedVersion(version, path, tf.saved_model.load(path), _signature_defs_json(path))
-                except Exception as error:  # a broken export must not stop the server
-                    log.error("model %s version %d at %s failed to load: %s", self.name, version, path, error)
-                    with self._lock:
-                        self._failed[version] = f"{type(error).__name__}: {error}"
-                    continue
-                with self._lock:
-                    self._served[version] = served
-                log.info("serving model %s version %d from %s", self.name, version, path)
-            wanted = self._newest_loadable(on_disk)
+            wanted = []
+            for version in sorted(saved_model_versions(self.base_path), reverse=True):
+                if len(wanted) == self.num_versions:
+                    break
+                if version in self._served or self._load(version):
+                    wanted.append(version)
             with self._lock:
                 for version in [v for v in self._served if v not in wanted]:
                     del self._served[version]
+                    self._ended[version] = ""
                     log.info("unloaded model %s version %d", self.name, version)
 
-    def _newest_loadable(self, on_disk: list[int]) -> list[int]:
-        """The versions to serve: the newest ``num_versions`` of those that did not fail to load."""
-        return [v for v in on_disk if v not in self._failed][:self.num_versions]
+    def _load(self, version: int) -> bool:
+        """Loads one version; True when it serves, False (and its error recorded) otherwise."""
+        import tensorflow as tf
+        path = os.path.join(self.base_path, str(version))
+        try:
+            served = ServedVersion(version, path, tf.saved_model.load(path), _signature_defs_json(path))
+        except Exception as error:  # a broken or half-written export must not stop the server
+            message = f"{type(error).__name__}: {error}"
+            with self._lock:
+                repeated = self._ended.get(version) == message
+                self._ended[version] = message
+            if not repeated:  # retried at every poll: log a failure once, not once a second
+                log.error("model %s version %d at %s failed to load (retried at every poll): %s",
+                          self.name, version, path, message)
+            return False
+        with self._lock:
+            self._served[version] = served
+            self._ended.pop(version, None)
+        log.info("serving model %s version %d from %s", self.name, version, path)
+        return True
 
     def versions(self) -> list[int]:
         """The served version numbers, ascending."""
         with self._lock:
             return sorted(self._served)
 
+    def _labelled(self, label: str) -> int:
+        if label not in self.version_labels:
+            raise RestError(404, f"Unrecognized servable version label: {label}")
+        return self.version_labels[label]
+
     def get(self, name: str, version=None, label=None) -> ServedVersion:
         """The version a request asks for (the latest when it names none); RestError 404 otherwise."""
         if name != self.name:
             raise RestError(404, f"Servable not found for request: Latest({name})")
         if label is not None:
-            if label not in self.version_labels:
-                raise RestError(404, f"Unrecognized servable version label: {label}")
-            version = self.version_labels[label]
+            version = self._labelled(label)
         with self._lock:
             if version is None:
                 if not self._served:
                     raise RestError(404, f"Servable not found for request: Latest({name}): "
-                                         f"no version under {self.base_path} has loaded")
+                                         f"no version under {self.base_path} serves")
                 return self._served[max(self._served)]
             if version not in self._served:
                 raise RestError(404, f"Servable not found for request: Specific({name}, {version})")
             return self._served[version]
 
     def status(self, name: str, version=None, label=None) -> dict:
-        """TF Serving's GetModelStatus JSON for all served (or one) version(s), failed loads included."""
-        if version is not None or label is not None:
-            served = [self.get(name, version, label).version]
-        elif name != self.name:
+        """TF Serving's GetModelStatus JSON: every version seen (or the one asked for), with its state.
+
+        RestError 404 for another model, a version never seen, or no version seen at all.
+        """
+        if name != self.name:
             raise RestError(404, f"Could not find any versions of model {name}")
-        else:
-            served = self.versions()
+        if label is not None:
+            version = self._labelled(label)
         with self._lock:
-            failed = dict(self._failed) if version is None and label is None else {}
-        if not served and not failed:
+            states = {v: (END, message) for v, message in self._ended.items()}
+            states.update({v: (AVAILABLE, "") for v in self._served})
+        if version is not None:
+            if version not in states:
+                raise RestError(404, f"Could not find version {version} of model {name}")
+            states = {version: states[version]}
+        if not states:
             raise RestError(404, f"Could not find any versions of model {name}")
-        return model_status(served, failed)
+        return model_status(states)
