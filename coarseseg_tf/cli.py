@@ -265,9 +265,9 @@ def _check_image_file(path):
             image.load()
             kind = image.format
     except Exception as error:  # PIL raises many kinds of error for broken files
-        raise UsageError(f"cannot read image {path}: {error}")
+        raise UsageError(f"cannot read image {path}: not a PNG or JPEG image that can be decoded ({error})")
     if kind not in ("PNG", "JPEG"):
-        raise UsageError(f"cannot read image {path}: it is a {kind} file; predict reads PNG and JPEG")
+        raise UsageError(f"cannot read image {path}: a {kind} file, not a PNG or JPEG image")
 
 
 def _image_segmenter(path):

@@ -78,9 +78,9 @@ CASES = [
     ("evaluate --model {model.keras} --data {small_masks.npz}", "image and label sizes must match"),
     ("evaluate --model {model.keras} --data {data.npz} -o {root}/report.txt", "must end with .json"),
     # predict
-    ("predict {text.png} --model {model.keras} -o {root}/m.png", "cannot read image {text.png}: cannot identify"),
+    ("predict {text.png} --model {model.keras} -o {root}/m.png", "cannot read image {text.png}: not a PNG or JPEG image that can be decoded (cannot identify"),
     ("predict {truncated.png} --model {model.keras} -o {root}/m.png", "cannot read image {truncated.png}"),
-    ("predict {image.tif} --model {model.keras} -o {root}/m.png", "it is a TIFF file; predict reads PNG and JPEG"),
+    ("predict {image.tif} --model {model.keras} -o {root}/m.png", "a TIFF file, not a PNG or JPEG image"),
     ("predict {root}/none.png --model {model.keras} -o {root}/m.png", "image {root}/none.png does not exist"),
     ("predict {good.png} --model {model.keras} -o {root}/m.jpg", "must end with .png"),
     ("predict {good.png} --model {data.npz} -o {root}/m.png", "must be a .keras file"),
