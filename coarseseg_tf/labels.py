@@ -26,13 +26,27 @@ def first_out_of_range(labels: np.ndarray, num_classes: int):
     return labels[bad][0] if bad.any() else None
 
 
+def _whole_numbers(labels: np.ndarray, name: str) -> np.ndarray:
+    """``labels`` if every value is a whole number (integers, bools, integral floats).
+
+    Raises ValueError naming ``name`` for any other dtype (strings, objects, complex)
+    and for floats that are NaN, inf or fractional.
+    """
+    kind = labels.dtype
+    if kind != bool and not (np.issubdtype(kind, np.integer) or np.issubdtype(kind, np.floating)):
+        raise ValueError(f"{name} must hold integer class labels, got dtype {kind}")
+    if np.issubdtype(kind, np.floating) and not (np.isfinite(labels) & (labels == np.round(labels))).all():
+        raise ValueError(f"{name} must hold integer class labels, got NaN, inf or fractions")
+    return labels
+
+
 def check_label_map(mask, num_classes: int, name: str = "mask", shape=None) -> np.ndarray:
     """A single (H, W) label map with classes in [0, L) or 255; raises ValueError otherwise.
 
     ``name`` is what the errors call the map; ``shape`` (H, W), if given, is the size
     it must have (its image's).
     """
-    mask = np.asarray(mask)
+    mask = _whole_numbers(np.asarray(mask), name)
     if mask.ndim != 2:
         raise ValueError(f"{name} must be 2-D (H, W), got shape {mask.shape}")
     if shape is not None and mask.shape != tuple(shape):
@@ -55,14 +69,12 @@ def as_label_batch(labels, images: np.ndarray, num_classes: int, name: str):
     if labels.shape[1:] != images.shape[1:3]:
         raise ValueError(f"{name} maps are {labels.shape[1:]} but images are {images.shape[1:3]}: "
                          "image and label sizes must match")
-    if not np.issubdtype(labels.dtype, np.integer):
-        if not np.isfinite(labels).all() or (labels != np.round(labels)).any():
-            raise ValueError(f"{name} must hold integer class labels")
-    labels = labels.astype(np.int64)
+    labels = _whole_numbers(labels, name)
+    # checked before the cast to int32, which would wrap large values into range
     bad = ((labels < 0) | (labels >= num_classes)) & (labels != IGNORE_LABEL)
     if bad.any():
         index = int(np.argmax(bad.reshape(len(labels), -1).any(axis=1)))
-        value = int(labels[index][bad[index]][0])
-        raise ValueError(f"{name}[{index}] holds label {value}: labels must be in "
+        value = labels[index][bad[index]][0]
+        raise ValueError(f"{name}[{index}] holds label {value:g}: labels must be in "
                          f"[0, {num_classes}) or the ignore value {IGNORE_LABEL}")
     return labels.astype(np.int32)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from coarseseg_tf.images import to_unit_range
+
 
 def _pair(tile):
     return (int(tile), int(tile)) if np.isscalar(tile) else (int(tile[0]), int(tile[1]))
@@ -53,13 +55,14 @@ def predict_tiled(model, image: np.ndarray, tile, overlap: int = 0, batch_size: 
     Args:
       model: a Keras model mapping (B, th, tw, C) images to (B, th, tw, L) probabilities
         (a :class:`~coarseseg_tf.models.CoarseSegModel`); th, tw divisible by its 2**depth.
-      image: (H, W) or (H, W, C), uint8 or float in [0, 1].
+      image: (H, W) or (H, W, C), uint8, uint16 or float in [0, 1]
+        (:func:`coarseseg_tf.images.to_unit_range`).
     Returns:
       (H, W, L) float32: where tiles overlap, the mean of their probabilities.
     """
     image = np.asarray(image)
     image = image[..., None] if image.ndim == 2 else image
-    image = image.astype(np.float32) / 255.0 if image.dtype == np.uint8 else image.astype(np.float32)
+    image = to_unit_range(image)
     th, tw = _pair(tile)
     multiple = 2 ** getattr(model, "depth", 0)
     if th % multiple or tw % multiple:

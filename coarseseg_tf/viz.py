@@ -13,6 +13,8 @@ matplotlib.use("Agg")  # files only: no display on servers and in CI
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from coarseseg_tf.images import as_image_batch  # noqa: E402
+
 CM_COLOURS = {"TP": (0.1, 0.8, 0.2), "FN": (0.2, 0.4, 1.0), "FP": (1.0, 0.2, 0.2), "TN": (0.0, 0.0, 0.0)}
 
 
@@ -39,7 +41,7 @@ def _label_image(labels, num_classes):
 def figure_rows(model, images, positive=None, negative=None, masks=None):
     """Everything a figure row shows, as numpy arrays keyed by column title."""
     import keras
-    images = np.asarray(images, np.float32)
+    images = as_image_batch(images)
     p = keras.ops.convert_to_numpy(model(images))
     cms = model.confusion_matrices(images)
     q_pos = np.einsum("...ij,...j->...i", cms["positive"], p)

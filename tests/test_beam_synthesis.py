@@ -202,6 +202,9 @@ def test_outcome_of_each_kind_of_example(digits):
     assert unlabelled.kind == bs.BAD and "neither a true mask" in unlabelled.reason
     junk = bs.synthesize_example(b"\xff\xff\xff\xff", CONFIG)
     assert junk.kind == bs.BAD and junk.key.startswith("record sha256:")
+    unlabelled_mask = examples.make_example(digits.images[5], np.full((28, 28), 255, np.uint8), key="all-255")
+    empty = bs.synthesize_example(unlabelled_mask.SerializeToString(), CONFIG)
+    assert empty.kind == bs.BAD and empty.reason.startswith("all-255: the drawings came out empty")
 
 
 # ---------------------------------------------------------------- Beam
@@ -260,6 +263,27 @@ def test_a_run_draws_a_style_given_by_name(tmp_path, digits):
     originals = {key_of(r): r for r in train}
     for record in read_split(outputs["train"]):
         assert_drawn_from_key(record, config, originals[key_of(record)])
+
+
+def test_a_truncated_input_shard_is_a_dead_letter_named_by_its_file(tmp_path, digits):
+    whole = os.path.join(write_split(str(tmp_path / "whole"), [good(digits, i) for i in range(3)])[:-1],
+                         "data.tfrecord.gz")
+    with open(whole, "rb") as f:
+        data = f.read()
+    truncated = tmp_path / "in" / "train" / "part-2.tfrecord.gz"
+    os.makedirs(truncated.parent)
+    truncated.write_bytes(data[: len(data) // 2])
+    examples.write_tfrecord(str(tmp_path / "in" / "train" / "part-1.tfrecord.gz"), [good(digits, 5)])
+    with pytest.raises(bs.CorruptShardError, match=r"part-2.tfrecord.gz: corrupt or truncated TFRecord file"):
+        list(bs.read_shard(str(truncated)))
+
+    config = dataclasses.replace(CONFIG, max_bad_fraction=1.0)
+    counts = bs.run_synthesis({"train": str(tmp_path / "in" / "train" / "*")}, {"train": str(tmp_path / "out")},
+                              config, ONE_WORKER, dead_letter_dir=str(tmp_path / "dead"))
+    assert counts["train"].bad == 1 and counts["train"].good >= 1
+    [letter] = bs.read_dead_letters(str(tmp_path / "dead"), "train")
+    assert letter["key"] == str(truncated) and "\\x" not in letter["reason"]
+    assert letter["reason"].startswith(f"{truncated}: corrupt or truncated TFRecord file")
 
 
 def test_an_output_directory_with_earlier_shards_is_refused(tmp_path, digits):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from coarseseg_tf.cli import build_parser, drawing_style, main
+from coarseseg_tf.cli import UsageError, build_parser, drawing_style, main
 
 
 def test_help_explains_every_command(capsys):
@@ -58,7 +58,7 @@ def test_synthesize_style_option(capsys):
     assert drawing_style(_synthesize_args()) == STYLES[DEFAULT_STYLE]
     with pytest.raises(SystemExit):
         _synthesize_args("--style", "scribblez")
-    with pytest.raises(SystemExit, match="ratio must be in"):
+    with pytest.raises(UsageError, match="ratio must be in"):
         drawing_style(_synthesize_args("--ratio", "2"))
 
 
@@ -69,9 +69,9 @@ def test_recipe_options_are_refused_for_brush_styles():
     assert drawing_style(_synthesize_args("--style", "loose_fill")) == STYLES["loose_fill"]
     assert drawing_style(_synthesize_args("--style", "scribbles", "--drawings", "negative")) == \
         replace(STYLES["scribbles"], positive=None)
-    with pytest.raises(SystemExit, match="--ratio change Morpho-MNIST recipes; --style loose_fill"):
+    with pytest.raises(UsageError, match="--ratio change Morpho-MNIST recipes; --style loose_fill"):
         drawing_style(_synthesize_args("--style", "loose_fill", "--ratio", "0.5"))
-    with pytest.raises(SystemExit, match="area_ratio_0.3"):
+    with pytest.raises(UsageError, match="area_ratio_0.3"):
         drawing_style(_synthesize_args("--style", "under_fill", "--perturbations", "thin"))
 
 

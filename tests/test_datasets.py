@@ -359,3 +359,34 @@ def test_cli_help_of_the_dataset_commands(capsys):
         with pytest.raises(SystemExit):
             build_parser().parse_args([command, "--help"])
         assert "usage: coarseseg " + command in capsys.readouterr().out
+
+
+def _records(count, prefix):
+    from coarseseg_tf.data.examples import ImageRecord
+    return [ImageRecord(key=f"{prefix}{i}", image=np.full((4, 4, 1), i, np.uint8)) for i in range(count)]
+
+
+def test_splits_appear_together_or_not_at_all(tmp_path):
+    out = tmp_path / "dataset"
+    converters.write_splits(str(out), {"train": _records(2, "old"), "eval": _records(1, "old")})
+    before = {split: (out / split / converters.TFRECORD_NAME).read_bytes() for split in ("train", "eval")}
+
+    def failing_eval():
+        yield from _records(1, "new")
+        raise DatasetError("eval image 2 is unreadable")
+    with pytest.raises(DatasetError, match="eval image 2"):
+        converters.write_splits(str(out), {"train": _records(3, "new"), "eval": failing_eval()})
+    assert {split: (out / split / converters.TFRECORD_NAME).read_bytes() for split in before} == before
+    assert sorted(os.listdir(tmp_path)) == ["dataset"]  # no temporary directory left behind
+
+    paths = converters.write_splits(str(out), {"train": _records(3, "new"), "eval": _records(2, "new")})
+    assert sorted(r.key for r in _read_tfrecord(paths["train"])) == ["new0", "new1", "new2"]
+    assert sorted(os.listdir(tmp_path)) == ["dataset"]
+
+
+def test_an_empty_split_warns_and_strict_refuses_it(tmp_path):
+    with pytest.warns(DatasetWarning, match="the eval split is empty"):
+        converters.write_splits(str(tmp_path / "a"), {"train": _records(1, "x"), "eval": []})
+    with pytest.raises(DatasetError, match="the eval split is empty"):
+        converters.write_splits(str(tmp_path / "b"), {"train": _records(1, "x"), "eval": []}, strict=True)
+    assert not (tmp_path / "b").exists()

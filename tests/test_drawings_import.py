@@ -129,7 +129,7 @@ def test_coco_polygons_become_maps_per_image(tmp_path):
     with pytest.warns(DatasetWarning) as caught:
         maps = di.read_coco(str(tmp_path / "instances.json"), di.LabelNames(classes={"car": 1}))
     messages = " ".join(str(w.message) for w in caught)
-    assert "annotation 12: RLE" in messages and "image 'b': the drawing is empty" in messages
+    assert "annotation 2 (id 12): RLE" in messages and "image 'b': the drawing is empty" in messages
     positive = np.full((H, W), 255, np.uint8)
     positive[3:9, 2:11] = 1
     negative = np.full((H, W), 255, np.uint8)

@@ -16,7 +16,7 @@ Feature keys follow the DeepLab convention, with our drawings beside the true ma
 
 Label maps hold class ids, 255 where nothing is known or drawn. A label feature that
 is absent or empty means "not given": it decodes to an all-255 map. Images decode to
-float32 in [0, 1], as :func:`coarseseg_tf.fit` expects.
+float32 in [0, 1] by the image-scale contract of :mod:`coarseseg_tf.images`.
 
 Two decoders share this schema: :func:`decode_example` (numpy, for Beam jobs and tools;
 raises :class:`CorruptExampleError` naming the example and the field) and
@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from coarseseg_tf.export.contract import PNG_MAGIC
+from coarseseg_tf.images import to_unit_range, to_unit_range_tensor
 from coarseseg_tf.labels import IGNORE_LABEL
 
 IMAGE_KEY = "image/encoded"
@@ -58,7 +60,11 @@ class ImageRecord:
 
 # ---------------------------------------------------------------- PNG helpers
 def to_uint8_image(image) -> np.ndarray:
-    """(H, W) or (H, W, C) image, uint8 or float in [0, 1] -> (H, W, C) uint8."""
+    """(H, W) or (H, W, C) image, uint8, uint16 or float in [0, 1] -> (H, W, C) uint8.
+
+    Other than uint8, pixels are scaled by :func:`coarseseg_tf.images.to_unit_range`
+    (the one image-scale contract) and rounded to 8 bits: a tf.Example holds 8-bit PNGs.
+    """
     image = np.asarray(image)
     if image.ndim == 2:
         image = image[..., None]
@@ -66,11 +72,7 @@ def to_uint8_image(image) -> np.ndarray:
         raise ValueError(f"an image must be (H, W), (H, W, 1) or (H, W, 3), got {image.shape}")
     if image.dtype == np.uint8:
         return image
-    if not np.issubdtype(image.dtype, np.floating):
-        raise ValueError(f"an image must be uint8 or float in [0, 1], got dtype {image.dtype}")
-    if not np.isfinite(image).all() or image.min() < 0 or image.max() > 1:
-        raise ValueError("a float image must hold finite values in [0, 1]")
-    return np.round(image * 255).astype(np.uint8)
+    return np.round(to_unit_range(image, "the image") * 255).astype(np.uint8)
 
 
 def encode_png(array: np.ndarray) -> bytes:
@@ -213,10 +215,24 @@ def _feature_spec():
 
 
 def decode_image_tensor(data, channels: int):
-    """Scalar string tensor of PNG/JPEG bytes -> (H, W, channels) float32 in [0, 1]."""
+    """Scalar string tensor of PNG/JPEG bytes -> (H, W, channels) float32 in [0, 1].
+
+    8-bit images are divided by 255 and 16-bit PNGs by 65535
+    (:func:`coarseseg_tf.images.to_unit_range_tensor`), as ``model.segment`` scales
+    uint8 and uint16 arrays.
+    """
     import tensorflow as tf
-    image = tf.io.decode_image(data, channels=channels, expand_animations=False)
-    return tf.image.convert_image_dtype(image, tf.float32)
+    # a PNG's bit depth is byte 24 (in IHDR); the padding keeps short bytes readable
+    header = tf.strings.join([tf.strings.substr(data, 0, 25), "\0" * 25])
+    sixteen_bit_png = tf.logical_and(tf.equal(tf.strings.substr(header, 0, len(PNG_MAGIC)), PNG_MAGIC),
+                                     tf.equal(tf.strings.substr(header, 24, 1), b"\x10"))
+
+    def sixteen_bit():
+        return to_unit_range_tensor(tf.io.decode_png(data, channels=channels, dtype=tf.uint16))
+
+    def eight_bit():
+        return to_unit_range_tensor(tf.io.decode_image(data, channels=channels, expand_animations=False))
+    return tf.cond(sixteen_bit_png, sixteen_bit, eight_bit)
 
 
 def _decode_label_tensor(data, size):

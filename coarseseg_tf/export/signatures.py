@@ -2,9 +2,11 @@
 
 Two signatures, with the same outputs:
 
-``serving_default``   input ``image_bytes``: string (B,), encoded PNG or JPEG images of
-                      any sizes (decoded to the model's channel count: an RGB image sent
-                      to a grayscale model is converted, and the other way round)
+``serving_default``   input ``image_bytes``: string (B,), encoded PNG (8 or 16 bits) or
+                      JPEG images of any sizes, decoded to [0, 1] as ``model.segment``
+                      scales arrays (:mod:`coarseseg_tf.images`) and to the model's
+                      channel count (an RGB image sent to a grayscale model is
+                      converted, and the other way round)
 ``serving_examples``  input ``examples``: string (B,), serialized tf.Examples whose
                       ``image/encoded`` holds the image (what TFMA feeds in the pipeline)
 
@@ -28,6 +30,7 @@ import numpy as np
 import tensorflow as tf
 
 from coarseseg_tf.data.examples import decode_image_tensor, image_bytes_from_examples
+from coarseseg_tf.export.contract import PNG_MAGIC
 from coarseseg_tf.labels import IGNORE_LABEL
 
 SERVING_SIGNATURE = "serving_default"
@@ -37,12 +40,11 @@ EXAMPLES_INPUT = "examples"
 PROBABILITIES_OUTPUT = "probabilities"
 #: mask value outside an image that is smaller than the largest one in its batch
 PAD_LABEL = IGNORE_LABEL
-_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def _is_png_or_jpeg(data):
     """Scalar string -> bool: the bytes start like a PNG or a JPEG file."""
-    return tf.logical_or(tf.equal(tf.strings.substr(data, 0, len(_PNG_MAGIC)), _PNG_MAGIC),
+    return tf.logical_or(tf.equal(tf.strings.substr(data, 0, len(PNG_MAGIC)), PNG_MAGIC),
                          tf.io.is_jpeg(data))
 
 

@@ -104,7 +104,8 @@ class CoarseSegModel(keras.Model):
     def confusion_matrices(self, images, batch_size=32):
         """Per-pixel CMs as numpy: {"positive": (N, H, W, L, L), "negative": (...)}.
 
-        images: (N, H, W) or (N, H, W, C).
+        images: (N, H, W) or (N, H, W, C), uint8, uint16 or float in [0, 1]
+        (the image-scale contract of :mod:`coarseseg_tf.images`).
         """
         images = ops.convert_to_tensor(as_image_batch(images))
         out = {"positive": [], "negative": []}
@@ -115,7 +116,12 @@ class CoarseSegModel(keras.Model):
         return {kind: np.concatenate(parts) for kind, parts in out.items()}
 
     def segment(self, images, batch_size=64):
-        """Integer masks (N, H, W) uint8 by argmax of p; images (N, H, W) or (N, H, W, C)."""
+        """Integer masks (N, H, W) uint8 by argmax of p.
+
+        images: (N, H, W) or (N, H, W, C), uint8, uint16 or float in [0, 1], scaled by
+        the image-scale contract (:mod:`coarseseg_tf.images`) as the serving graph
+        scales decoded PNGs: the masks equal the served ones.
+        """
         probabilities = self.predict(as_image_batch(images), batch_size=batch_size, verbose=0)
         return probabilities.argmax(axis=-1).astype("uint8")
 

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from coarseseg_tf.images import as_image_batch
+from coarseseg_tf.images import as_image_batch, to_unit_range_tensor
 from coarseseg_tf.labels import IGNORE_LABEL, as_label_batch, check_num_classes
 from coarseseg_tf.models.coarse_seg_model import CoarseSegModel
 from coarseseg_tf.models.objectives import get_objective
@@ -61,6 +61,7 @@ def complete_elements(dataset: tf.data.Dataset) -> tf.data.Dataset:
     """Keeps "image" and the label keys, adding all-ignore maps for missing label keys.
 
     Other keys (e.g. an example's "key" string) are dropped: the model never sees them.
+    Images are scaled by the image-scale contract (:mod:`coarseseg_tf.images`).
     """
     spec = dataset.element_spec
     if not isinstance(spec, dict) or "image" not in spec:
@@ -68,7 +69,7 @@ def complete_elements(dataset: tf.data.Dataset) -> tf.data.Dataset:
                          f"and some of {LABEL_KEYS}; got {spec}")
 
     def complete(element):
-        image = tf.cast(element["image"], tf.float32)
+        image = to_unit_range_tensor(element["image"], "dataset image")
         if image.shape.rank == 2:
             image = image[..., None]
         out = {"image": image}
@@ -85,7 +86,8 @@ def fit(images=None, positive=None, negative=None, masks=None, num_classes=None,
     """Trains a segmentation model from coarse drawings (and/or true masks).
 
     Args:
-      images: (N, H, W) or (N, H, W, C) array, or a ``tf.data.Dataset`` of dicts
+      images: (N, H, W) or (N, H, W, C) array (uint8, uint16 or float in [0, 1]: the
+        image-scale contract of :mod:`coarseseg_tf.images`), or a ``tf.data.Dataset`` of dicts
         {"image", "positive", "negative", "mask"} (missing keys mean "not given").
       positive: (N, H, W) positive drawings: the drawn class, 255 where not drawn.
       negative: (N, H, W) negative drawings: complementary label ȳ ("not ȳ"), 255 elsewhere.

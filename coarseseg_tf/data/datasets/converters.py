@@ -1,13 +1,16 @@
 """Converters from datasets to the pipeline's tf.Example TFRecords.
 
 Every converter yields :class:`~coarseseg_tf.data.examples.ImageRecord` per split and
-hands them to :func:`write_records`, which lays the files out the way the pipeline's
-``ImportExampleGen`` reads them: ``<output_dir>/<split>/data.tfrecord.gz``.
+hands them to :func:`write_splits`, which lays the files out the way the pipeline's
+``ImportExampleGen`` reads them: ``<output_dir>/<split>/data.tfrecord.gz``, all splits
+together or none.
 """
 from __future__ import annotations
 
 import os
-from typing import Callable, Iterable
+import shutil
+import tempfile
+from typing import Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -16,31 +19,48 @@ from coarseseg_tf.data.examples import ImageRecord, make_example, write_tfrecord
 TFRECORD_NAME = "data.tfrecord.gz"
 
 
-def write_records(output_dir: str, split: str, records: Iterable[ImageRecord],
-                  progress: Callable[[int], None] | None = None) -> str:
-    """Writes one split; returns the file written.
+def write_splits(output_dir: str, splits: Mapping[str, Iterable[ImageRecord]], strict: bool = False,
+                 progress: Callable[[int], None] | None = None) -> dict[str, str]:
+    """Writes {split: records}; returns {split: file written}. The splits appear together or not at all.
 
-    The file is written under a temporary name and renamed at the end, so an error
-    half-way never leaves a truncated split where a complete one is expected.
+    Every split is written into a temporary directory beside ``output_dir``; only when
+    all are complete are they renamed into place, replacing the split folders of an
+    earlier dataset. So an error in any split (a bad image, an empty split with
+    ``strict``) leaves ``output_dir`` as it was, never a new split beside an old one.
+    An empty split warns (:class:`~coarseseg_tf.data.datasets.files.DatasetWarning`),
+    or raises with ``strict``.
     """
-    split_dir = os.path.join(output_dir, split)
-    os.makedirs(split_dir, exist_ok=True)
-    path = os.path.join(split_dir, TFRECORD_NAME)
-    partial = path + ".partial"
+    from coarseseg_tf.data.datasets.files import warn_or_raise
+    output_dir = os.path.abspath(output_dir)
+    parent = os.path.dirname(output_dir)
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=f".{os.path.basename(output_dir)}.partial-", dir=parent)
 
-    def examples():
+    def examples(records):
         for count, record in enumerate(records, start=1):
             yield make_example(record.image, record.mask, record.positive, record.negative, record.key)
             if progress is not None:
                 progress(count)
     try:
-        write_tfrecord(partial, examples())
-    except BaseException:
-        if os.path.exists(partial):
-            os.remove(partial)
-        raise
-    os.replace(partial, path)
-    return path
+        for split, records in splits.items():
+            os.makedirs(os.path.join(staging, split))
+            if write_tfrecord(os.path.join(staging, split, TFRECORD_NAME), examples(records)) == 0:
+                warn_or_raise(f"{output_dir}: the {split} split is empty (no images)", strict)
+        os.makedirs(output_dir, exist_ok=True)
+        for split in splits:
+            target = os.path.join(output_dir, split)
+            if os.path.exists(target):
+                os.rename(target, os.path.join(staging, f"{split}.replaced"))
+            os.rename(os.path.join(staging, split), target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return {split: os.path.join(output_dir, split, TFRECORD_NAME) for split in splits}
+
+
+def write_records(output_dir: str, split: str, records: Iterable[ImageRecord],
+                  progress: Callable[[int], None] | None = None) -> str:
+    """Writes one split (:func:`write_splits`); returns the file written."""
+    return write_splits(output_dir, {split: records}, progress=progress)[split]
 
 
 def mnist_records(num_train: int = 400, num_eval: int = 1000, seed: int = 0,
@@ -62,8 +82,7 @@ def mnist_records(num_train: int = 400, num_eval: int = 1000, seed: int = 0,
 def convert_mnist(output_dir: str, num_train: int = 400, num_eval: int = 1000, seed: int = 0,
                   noise_sigma: float = 0.0) -> dict[str, str]:
     """Writes MNIST train/eval TFRecords under ``output_dir``; returns {split: path}."""
-    return {split: write_records(output_dir, split, records)
-            for split, records in mnist_records(num_train, num_eval, seed, noise_sigma).items()}
+    return write_splits(output_dir, mnist_records(num_train, num_eval, seed, noise_sigma))
 
 
 def array_key(index: int, prefix: str = "image") -> str:
@@ -83,9 +102,8 @@ def records_from_arrays(images, masks=None, positive=None, negative=None, prefix
 
 def convert_splits(output_dir: str, splits: dict, prefix: str) -> dict[str, str]:
     """Writes {pipeline split: LabelledSplit} as TFRecords, keys ``<prefix>-<split>-<i>``."""
-    return {name: write_records(output_dir, name, records_from_arrays(split.images, split.masks,
-                                                                      prefix=f"{prefix}-{name}"))
-            for name, split in splits.items()}
+    return write_splits(output_dir, {name: records_from_arrays(split.images, split.masks, prefix=f"{prefix}-{name}")
+                                     for name, split in splits.items()})
 
 
 def convert_nuclei(output_dir: str, tile: int = 64, train_fraction: float = 0.5, gap: int = 32) -> dict[str, str]:
@@ -139,16 +157,16 @@ def convert_cityscapes(source: str, output_dir: str, size=None, crop=None, seed:
     supervised instead of learning from the coarse drawings.
     """
     from coarseseg_tf.data.datasets import cityscapes
-    return {ours: write_records(output_dir, ours, cityscapes.iter_records(
+    return write_splits(output_dir, {ours: cityscapes.iter_records(
                 source, theirs, size=size, crop=crop, seed=seed, strict=strict,
-                fine=None if ours != "train" or train_masks else False))
-            for theirs, ours in (splits or CITYSCAPES_SPLITS).items()}
+                fine=None if ours != "train" or train_masks else False)
+            for theirs, ours in (splits or CITYSCAPES_SPLITS).items()}, strict=strict)
 
 
-def _convert_by_keys(output_dir, image_dir, eval_fraction, seed, read):
+def _convert_by_keys(output_dir, image_dir, eval_fraction, seed, strict, read):
     from coarseseg_tf.data.datasets.files import files_by_stem
-    return {split: write_records(output_dir, split, read(set(keys)))
-            for split, keys in split_keys(files_by_stem(image_dir), eval_fraction, seed).items()}
+    return write_splits(output_dir, {split: read(set(keys)) for split, keys in
+                                     split_keys(files_by_stem(image_dir), eval_fraction, seed).items()}, strict)
 
 
 def convert_fundus(source: str, output_dir: str, size=None, tile=None, overlap: int = 0,
@@ -158,7 +176,7 @@ def convert_fundus(source: str, output_dir: str, size=None, tile=None, overlap: 
     Arguments as in :func:`coarseseg_tf.data.datasets.fundus.iter_records` and :func:`split_keys`.
     """
     from coarseseg_tf.data.datasets import fundus
-    return _convert_by_keys(output_dir, os.path.join(source, "images"), eval_fraction, seed,
+    return _convert_by_keys(output_dir, os.path.join(source, "images"), eval_fraction, seed, strict,
                             lambda keys: fundus.iter_records(source, size=size, tile=tile, overlap=overlap,
                                                              keys=keys, strict=strict))
 
@@ -168,7 +186,7 @@ def convert_folder(source: str, output_dir: str, num_classes: int = 2, size=None
                    strict: bool = False) -> dict[str, str]:
     """Writes an image folder (:mod:`coarseseg_tf.data.datasets.folders`) as train/eval TFRecords."""
     from coarseseg_tf.data.datasets import folders
-    return _convert_by_keys(output_dir, os.path.join(source, "images"), eval_fraction, seed,
+    return _convert_by_keys(output_dir, os.path.join(source, "images"), eval_fraction, seed, strict,
                             lambda keys: folders.iter_records(source, num_classes, size=size, crop=crop,
                                                               binary_masks=binary_masks, keys=keys,
                                                               strict=strict))

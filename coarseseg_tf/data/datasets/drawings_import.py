@@ -21,7 +21,8 @@ this is not a car). Shapes drawn later paint over earlier ones of the same kind.
 
 Maps are (H, W) uint8: the class where drawn, 255 elsewhere; in negative maps the
 class is the complementary label ȳ. Bad input raises :class:`DatasetError` naming the
-file; suspicious input (an empty drawing, colours matching no class, an unknown label,
+file (and the shape, image, category or annotation index): a malformed structure,
+NaN or infinite coordinates, a size above :data:`MAX_IMAGE_PIXELS`. Suspicious input (an empty drawing, colours matching no class, an unknown label,
 an unsupported shape) warns, or raises with ``strict=True``.
 """
 from __future__ import annotations
@@ -38,6 +39,55 @@ from coarseseg_tf.labels import IGNORE_LABEL
 
 FORMATS = ("overlay", "labelme", "coco")
 KINDS = ("positive", "negative")
+#: the largest drawing made, in pixels (8192 x 8192): a larger size in a file is refused,
+#: not allocated (an "imageHeight": 1000000 would ask for hundreds of GiB)
+MAX_IMAGE_PIXELS = 2 ** 26
+#: coordinates further than this from the origin are refused: no drawing reaches there
+MAX_COORDINATE = 2.0 ** 20
+
+
+def _is_number(value) -> bool:
+    # bool is an int in Python, but `"x": true` is a mistake, not a coordinate
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def checked_size(height, width, where: str) -> tuple[int, int]:
+    """(H, W) as ints; DatasetError naming ``where`` unless both are whole numbers >= 1
+    and H·W <= :data:`MAX_IMAGE_PIXELS`."""
+    for name, value in (("height", height), ("width", width)):
+        if not _is_number(value) or not float(value).is_integer() or value < 1:
+            raise DatasetError(f"{where}: the {name} must be an integer >= 1, got {value!r}")
+    if height * width > MAX_IMAGE_PIXELS:
+        raise DatasetError(f"{where}: {int(width)}x{int(height)} (WxH) pixels is more than the "
+                           f"{MAX_IMAGE_PIXELS} an import makes (MAX_IMAGE_PIXELS)")
+    return int(height), int(width)
+
+
+def checked_points(points, where: str, flat: bool = False) -> np.ndarray:
+    """LabelMe's [[x, y], ...], or COCO's flat [x0, y0, x1, y1, ...] with ``flat``, -> (K, 2) float.
+
+    Raises DatasetError naming ``where`` unless every coordinate is a finite number
+    within :data:`MAX_COORDINATE`.
+    """
+    if flat:
+        if not isinstance(points, list) or len(points) % 2:
+            raise DatasetError(f"{where}: a polygon must be a flat list [x0, y0, x1, y1, ...] "
+                               f"of an even length, got {_short(points)}")
+        points = [points[i: i + 2] for i in range(0, len(points), 2)]
+    if not isinstance(points, list) or not all(isinstance(p, list) and len(p) == 2 for p in points):
+        raise DatasetError(f"{where}: points must be a list of [x, y] pairs, got {_short(points)}")
+    if not all(_is_number(v) for p in points for v in p):
+        raise DatasetError(f"{where}: coordinates must be numbers, got {_short(points)}")
+    array = np.asarray(points, float).reshape(-1, 2)
+    if not (np.abs(array) <= MAX_COORDINATE).all():  # NaN compares False: refused too
+        raise DatasetError(f"{where}: coordinates must be finite and within {MAX_COORDINATE:g}, "
+                           f"got {_short(points)}")
+    return array
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def parse_color(value) -> tuple:
@@ -104,9 +154,10 @@ def read_overlay(path: str, colors: OverlayColors | None = None, image_shape=Non
         raise DatasetError(f"{path} does not exist")
     try:
         with Image.open(path) as layer:
+            checked_size(layer.height, layer.width, path)
             has_alpha = layer.mode in ("RGBA", "LA", "PA") or "transparency" in layer.info
             rgba = np.asarray(layer.convert("RGBA"), np.int16)
-    except OSError as error:
+    except (OSError, Image.DecompressionBombError) as error:
         raise DatasetError(f"{path}: not a readable image ({error})") from error
     if image_shape is not None:
         check_size(rgba, image_shape, path, image_path)
@@ -153,6 +204,12 @@ class LabelNames:
     negative_prefix: str = "not "
     default_class: int = 1
 
+    def __post_init__(self):
+        ids = {**(self.classes or {}), "default_class": self.default_class}
+        for name, class_id in ids.items():
+            if not _is_id(class_id) or not 0 <= class_id < IGNORE_LABEL:
+                raise ValueError(f"class {name!r}: the id must be an integer in [0, {IGNORE_LABEL}), got {class_id!r}")
+
     def resolve(self, label: str, where: str, strict: bool):
         """(kind, class id), or None (with a warning, or DatasetError when strict) if unknown."""
         text = str(label).strip()
@@ -164,7 +221,8 @@ class LabelNames:
         classes = self.classes or {}
         if text in classes:
             return kind, int(classes[text])
-        if text.isdigit() and int(text) < IGNORE_LABEL:
+        # isascii: str.isdigit also takes digits such as "²" that int() refuses
+        if text.isascii() and text.isdigit() and int(text) < IGNORE_LABEL:
             return kind, int(text)
         warn_or_raise(f"{where}: unknown label {label!r}; known: 'positive', 'negative', class ids, "
                       f"{sorted(classes)} and the same prefixed by {self.negative_prefix!r}; "
@@ -177,14 +235,14 @@ def _rasterise(shape, kind_of_shape: str, points, line_width: int):
     from PIL import Image, ImageDraw
     canvas = Image.new("L", (shape[1], shape[0]), 0)
     draw = ImageDraw.Draw(canvas)
-    xy = [tuple(map(float, p)) for p in points]
+    xy = [tuple(p) for p in points.tolist()]
     if kind_of_shape == "polygon":
         draw.polygon(xy, outline=1, fill=1)
     elif kind_of_shape == "rectangle":
-        (x0, y0), (x1, y1) = xy
+        (x0, y0), (x1, y1) = xy[:2]
         draw.rectangle([min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)], outline=1, fill=1)
     elif kind_of_shape == "circle":
-        (cx, cy), (px, py) = xy
+        (cx, cy), (px, py) = xy[:2]
         r = float(np.hypot(px - cx, py - cy))
         draw.ellipse([cx - r, cy - r, cx + r, cy + r], outline=1, fill=1)
     elif kind_of_shape in ("line", "linestrip"):
@@ -199,7 +257,8 @@ _MIN_POINTS = {"polygon": 3, "rectangle": 2, "circle": 2, "line": 2, "linestrip"
 
 
 def _paint(maps, resolved, shape_type, points, line_width, where, strict):
-    if shape_type not in _MIN_POINTS:
+    """Paints one shape; ``points`` (K, 2) from :func:`checked_points`."""
+    if not isinstance(shape_type, str) or shape_type not in _MIN_POINTS:
         warn_or_raise(f"{where}: shape type {shape_type!r} is not supported "
                       f"(supported: {sorted(_MIN_POINTS)}); the shape is skipped", strict)
         return
@@ -238,21 +297,27 @@ def read_labelme(path: str, names: LabelNames | None = None, image_shape=None,
         if image_shape is None:
             raise DatasetError(f"{path}: no imageHeight/imageWidth; pass the images to size the drawing")
         height, width = image_shape[:2]
-    shape = (int(height), int(width))
+    shape = checked_size(height, width, f"{path}: imageHeight/imageWidth")
     if image_shape is not None:
-        check_size(np.empty(shape), image_shape, path, image_path)
+        check_size(np.empty(shape + (0,)), image_shape, path, image_path)
     maps = empty_maps(shape)
     for i, item in enumerate(data["shapes"]):
-        where = f"{path}: shape {i} ({item.get('label')!r})"
+        if not isinstance(item, dict):
+            raise DatasetError(f"{path}: shape {i} must be an object with a label and points, got {_short(item)}")
+        where = f"{path}: shape {i} ({_short(item.get('label'))})"
+        points = checked_points(item.get("points", []), where)
         resolved = names.resolve(item.get("label", ""), where, strict)
         if resolved is not None:
-            _paint(maps, resolved, item.get("shape_type") or "polygon", item.get("points", []),
-                   line_width, where, strict)
+            _paint(maps, resolved, item.get("shape_type") or "polygon", points, line_width, where, strict)
     _check_not_empty(maps, path, strict)
     return maps
 
 
 # ---------------------------------------------------------------- COCO
+def _is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def read_coco(path: str, names: LabelNames | None = None,
               strict: bool = False) -> dict[str, dict[str, np.ndarray]]:
     """A COCO JSON file -> {image file stem: {"positive": (H, W), "negative": (H, W)}}.
@@ -265,31 +330,48 @@ def read_coco(path: str, names: LabelNames | None = None,
     if not isinstance(data, dict) or not all(isinstance(data.get(k), list)
                                              for k in ("images", "annotations", "categories")):
         raise DatasetError(f"{path}: not a COCO file (needs 'images', 'annotations', 'categories' lists)")
-    categories = {c["id"]: c["name"] for c in data["categories"]}
+    categories = {}
+    for i, category in enumerate(data["categories"]):
+        where = f"{path}: category {i}"
+        if not isinstance(category, dict) or not _is_id(category.get("id")) or "name" not in category:
+            raise DatasetError(f"{where} must be an object with an integer 'id' and a 'name', got {_short(category)}")
+        if category["id"] in categories:
+            raise DatasetError(f"{where}: the id {category['id']} is used twice")
+        categories[category["id"]] = category["name"]
     resolved = {cid: names.resolve(name, f"{path}: category {cid}", strict) for cid, name in categories.items()}
     images, maps = {}, {}
-    for image in data["images"]:
+    for i, image in enumerate(data["images"]):
+        where = f"{path}: image {i}"
+        if not isinstance(image, dict) or not _is_id(image.get("id")) or not isinstance(image.get("file_name"), str):
+            raise DatasetError(f"{where} must be an object with an integer 'id', a 'file_name', a 'height' "
+                               f"and a 'width', got {_short(image)}")
         stem = os.path.splitext(os.path.basename(image["file_name"]))[0]
-        if stem in maps:
-            raise DatasetError(f"{path}: two images with the stem {stem!r}")
+        if stem in maps or image["id"] in images:
+            raise DatasetError(f"{where}: a second image with the stem {stem!r} or the id {image['id']}")
         images[image["id"]] = stem
-        maps[stem] = empty_maps((int(image["height"]), int(image["width"])))
-    for annotation in data["annotations"]:
-        where = f"{path}: annotation {annotation.get('id')}"
-        if annotation.get("image_id") not in images:
-            raise DatasetError(f"{where}: image_id {annotation.get('image_id')} is not in 'images'")
-        if annotation.get("category_id") not in categories:
-            raise DatasetError(f"{where}: category_id {annotation.get('category_id')} is not in 'categories'")
+        maps[stem] = empty_maps(checked_size(image.get("height"), image.get("width"), f"{where} ({stem!r})"))
+    for i, annotation in enumerate(data["annotations"]):
+        if not isinstance(annotation, dict):
+            raise DatasetError(f"{path}: annotation {i} must be an object, got {_short(annotation)}")
+        where = f"{path}: annotation {i} (id {_short(annotation.get('id'))})"
+        image_id, category_id = annotation.get("image_id"), annotation.get("category_id")
+        if not _is_id(image_id) or image_id not in images:
+            raise DatasetError(f"{where}: image_id {_short(image_id)} is not in 'images'")
+        if not _is_id(category_id) or category_id not in categories:
+            raise DatasetError(f"{where}: category_id {_short(category_id)} is not in 'categories'")
         segmentation = annotation.get("segmentation")
-        if not isinstance(segmentation, list):
+        if isinstance(segmentation, dict):
             warn_or_raise(f"{where}: RLE segmentations are not supported (polygons only); skipped", strict)
             continue
-        label = resolved[annotation["category_id"]]
+        if not isinstance(segmentation, list):
+            raise DatasetError(f"{where}: segmentation must be a list of polygons, got {_short(segmentation)}")
+        polygons = [checked_points(polygon, f"{where}, polygon {j}", flat=True)
+                    for j, polygon in enumerate(segmentation)]
+        label = resolved[category_id]
         if label is None:
             continue
-        for polygon in segmentation:
-            points = np.asarray(polygon, float).reshape(-1, 2)
-            _paint(maps[images[annotation["image_id"]]], label, "polygon", points, 1, where, strict)
+        for j, points in enumerate(polygons):
+            _paint(maps[images[image_id]], label, "polygon", points, 1, f"{where}, polygon {j}", strict)
     for stem, image_maps in maps.items():
         _check_not_empty(image_maps, f"{path}: image {stem!r}", strict)
     return maps

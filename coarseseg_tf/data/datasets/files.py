@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from coarseseg_tf.data.examples import ImageRecord
+from coarseseg_tf.images import to_unit_range
 from coarseseg_tf.labels import IGNORE_LABEL
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".tif", ".tiff", ".bmp")
@@ -194,7 +195,7 @@ def stack_records(records, where: str = "dataset") -> dict[str, np.ndarray]:
         raise DatasetError(f"{where}: images of several sizes {shapes}; resize them (size=(H, W)) "
                            "or tile them first")
     out = {"keys": np.array([r.key for r in records]),
-           "images": np.stack([r.image for r in records]).astype(np.float32) / 255.0}
+           "images": to_unit_range(np.stack([r.image for r in records]))}
     for name, key in (("mask", "masks"), ("positive", "positive"), ("negative", "negative")):
         maps = [getattr(r, name) for r in records]
         if any(m is not None for m in maps):

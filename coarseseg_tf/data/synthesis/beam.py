@@ -19,9 +19,12 @@ config says ``overwrite``; splits named in ``copy_splits`` get no drawings at al
 are rewritten record for record.
 
 Bad input. An example that cannot be decoded (corrupt PNG, a mask of another size
-than its image, not a tf.Example) or whose mask holds labels outside
-``[0, num_classes)`` is not fatal: it goes to a dead-letter file as a JSON line
-``{"key", "split", "reason"}`` and is counted. After every good example is written
+than its image, not a tf.Example), whose mask holds labels outside
+``[0, num_classes)``, or whose drawings come out empty (an all-255 mask: nothing to
+learn from) is not fatal: it goes to a dead-letter file as a JSON line
+``{"key", "split", "reason"}`` and is counted. So does an input file that is corrupt
+or truncated: its records up to the damage are used, and the file counts as one bad
+example keyed by its path. In a copied split such a file fails the run, naming it. After every good example is written
 the run fails (:class:`TooManyBadExamplesError`) if a split's bad fraction is above
 ``config.max_bad_fraction``.
 
@@ -45,6 +48,7 @@ from typing import Mapping, Sequence
 import apache_beam as beam
 
 from coarseseg_tf.data import examples
+from coarseseg_tf.labels import IGNORE_LABEL
 from coarseseg_tf.data.synthesis.draw import draw
 from coarseseg_tf.data.synthesis.morpho import DrawingRecipe
 from coarseseg_tf.data.synthesis.styles import DEFAULT_STYLE, STYLES, DrawingStyle, RecipeStyle, get_style
@@ -235,7 +239,8 @@ def synthesize_example(serialized: bytes, config: SynthesisConfig) -> Outcome:
     - a mask and no drawings (or ``config.overwrite``): drawings are synthesized (GOOD);
     - drawings already there and not overwriting, or drawings but no mask: the user's
       drawings are kept, the record passes through byte for byte (PASSED_THROUGH);
-    - undecodable, neither mask nor drawings, or mask labels outside the classes: BAD.
+    - undecodable, neither mask nor drawings, mask labels outside the classes, or
+      drawings with no drawn pixel (an all-255 mask): BAD.
     """
     fallback = _fallback_key(serialized)
     try:
@@ -252,6 +257,9 @@ def synthesize_example(serialized: bytes, config: SynthesisConfig) -> Outcome:
         drawings = draw(record.mask, record.key, config.style, config.num_classes, config.seed)
     except ValueError as error:  # labels outside [0, num_classes): a data problem, not a bug
         return Outcome(BAD, record.key, reason=f"{record.key}: {examples.MASK_KEY}: {error}")
+    if all(d is None or (d == IGNORE_LABEL).all() for d in (drawings.positive, drawings.negative)):
+        return Outcome(BAD, record.key, reason=f"{record.key}: the drawings came out empty (no pixel drawn; "
+                       f"is the mask all {IGNORE_LABEL}?): nothing to learn from")
     return Outcome(GOOD, record.key,
                    record=examples.with_drawings(serialized, drawings.positive, drawings.negative))
 
@@ -295,6 +303,58 @@ class SynthesizeDrawingsFn(beam.DoFn):
             yield outcome.record
 
 
+class CorruptShardError(ValueError):
+    """An input TFRecord file that cannot be read to its end; the message names it."""
+
+
+def read_shard(path: str):
+    """Serialized records of one TFRecord file (GZIP when named ``*.gz``), in order.
+
+    Raises :class:`CorruptShardError` naming the file and the records read before the
+    damage, instead of the reader's own message (a hex dump of the bytes).
+    """
+    import tensorflow as tf
+    count = 0
+    try:
+        for record in tf.data.TFRecordDataset(path, compression_type="GZIP" if path.endswith(".gz") else ""):
+            yield record.numpy()
+            count += 1
+    except (tf.errors.DataLossError, tf.errors.OutOfRangeError, tf.errors.InvalidArgumentError) as error:
+        raise CorruptShardError(f"{path}: corrupt or truncated TFRecord file: {count} record(s) read, "
+                                f"then {type(error).__name__}") from None
+
+
+class ReadShardsFn(beam.DoFn):
+    """File path -> its serialized records; with ``dead_letters``, a corrupt file also
+    yields tagged ``SynthesizeDrawingsFn.DEAD_LETTER`` and ``OUTCOME`` items (one bad
+    example keyed by the path) instead of failing the run."""
+
+    def __init__(self, split: str, dead_letters: bool):
+        self._split, self._dead_letters = split, dead_letters
+
+    def process(self, path: str):
+        try:
+            yield from read_shard(path)
+        except CorruptShardError as error:
+            if not self._dead_letters:
+                raise
+            beam.metrics.Metrics.counter(COUNTER_NAMESPACE, BAD).inc()
+            yield beam.pvalue.TaggedOutput(SynthesizeDrawingsFn.OUTCOME, BAD)
+            yield beam.pvalue.TaggedOutput(SynthesizeDrawingsFn.DEAD_LETTER, json.dumps(
+                {"key": path, "split": self._split, "reason": str(error)}, sort_keys=True))
+
+
+def _read_files(pipeline, pattern: str, split: str, dead_letters: bool):
+    """The files ``pattern`` matches, read by :class:`ReadShardsFn`; FileNotFoundError if none."""
+    files = _glob(pattern)
+    if not files:
+        raise FileNotFoundError(f"split {split!r}: no input files match {pattern}")
+    fn = ReadShardsFn(split, dead_letters)
+    return (pipeline | "Files" >> beam.Create(files)
+            | "Read" >> beam.ParDo(fn).with_outputs(SynthesizeDrawingsFn.DEAD_LETTER,
+                                                    SynthesizeDrawingsFn.OUTCOME, main="records"))
+
+
 def _write_examples(output_dir: str):
     # ".gz": GZIP, as ExampleGen writes and the Trainer reads
     return beam.io.WriteToTFRecord(os.path.join(output_dir, EXAMPLES_PREFIX),
@@ -304,14 +364,13 @@ def _write_examples(output_dir: str):
 class CopySplit(beam.PTransform):
     """TFRecord files of a split that gets no drawings -> the same records, GZIP, ExampleGen names."""
 
-    def __init__(self, input_pattern: str, output_dir: str):
+    def __init__(self, input_pattern: str, output_dir: str, split: str = ""):
         super().__init__()
-        self._input_pattern, self._output_dir = input_pattern, output_dir
+        self._input_pattern, self._output_dir, self._split = input_pattern, output_dir, split
 
     def expand(self, pipeline):
-        return (pipeline
-                | "Read" >> beam.io.ReadFromTFRecord(self._input_pattern, coder=beam.coders.BytesCoder())
-                | "Write" >> _write_examples(self._output_dir))
+        read = _read_files(pipeline, self._input_pattern, self._split, dead_letters=False)
+        return read.records | "Write" >> _write_examples(self._output_dir)
 
 
 class SynthesizeSplit(beam.PTransform):
@@ -328,18 +387,20 @@ class SynthesizeSplit(beam.PTransform):
 
     def expand(self, pipeline):
         fn = SynthesizeDrawingsFn(self._config, self._split)
+        read = _read_files(pipeline, self._input_pattern, self._split, dead_letters=True)
         results = (
-            pipeline
-            | "Read" >> beam.io.ReadFromTFRecord(self._input_pattern, coder=beam.coders.BytesCoder())
-            # gzip files are read whole by one worker; reshuffling spreads the
+            read.records
+            # a file is read whole by one worker; reshuffling spreads the
             # synthesis (the expensive part) over all workers
             | "Spread" >> beam.Reshuffle()
             | "Synthesize" >> beam.ParDo(fn).with_outputs(fn.DEAD_LETTER, fn.OUTCOME, main="examples"))
+        dead_letters = (results[fn.DEAD_LETTER], read[fn.DEAD_LETTER]) | "AllDeadLetters" >> beam.Flatten()
+        outcomes = (results[fn.OUTCOME], read[fn.OUTCOME]) | "AllOutcomes" >> beam.Flatten()
         return {
             "examples": results.examples | "WriteExamples" >> _write_examples(self._output_dir),
-            "dead_letters": results[fn.DEAD_LETTER] | "WriteDeadLetters" >> beam.io.WriteToText(
+            "dead_letters": dead_letters | "WriteDeadLetters" >> beam.io.WriteToText(
                 os.path.join(self._dead_letter_dir, DEAD_LETTERS_PREFIX), file_name_suffix=".jsonl"),
-            "counts": (results[fn.OUTCOME]
+            "counts": (outcomes
                        | "Count" >> beam.combiners.Count.PerElement()
                        | "AsDict" >> beam.combiners.ToDict()
                        | "AsJson" >> beam.Map(json.dumps, sort_keys=True)
@@ -450,7 +511,7 @@ def run_synthesis(input_patterns_by_split: Mapping[str, str], output_dir_by_spli
     for split in sorted(input_patterns_by_split):
         if split in copy_splits:
             _ = pipeline | f"Copy[{split}]" >> CopySplit(input_patterns_by_split[split],
-                                                          output_dir_by_split[split])
+                                                          output_dir_by_split[split], split)
         else:
             _ = pipeline | f"Synthesize[{split}]" >> SynthesizeSplit(
                 input_patterns_by_split[split], output_dir_by_split[split],
