@@ -278,7 +278,7 @@ def cmd_predict(args):
     import tensorflow as tf
     from PIL import Image
     from coarseseg_tf.serving import ServingClient, ServingError
-    from coarseseg_tf.serving.predict import _op_error_message
+    from coarseseg_tf.serving.predict import op_error_message
     _output_path(args.output, "output", (".png",))
     _check_image_file(args.image)
     with open(args.image, "rb") as f:
@@ -288,7 +288,7 @@ def cmd_predict(args):
     try:
         mask = segment([encoded])[0]
     except tf.errors.InvalidArgumentError as error:
-        raise UsageError(f"cannot read image {args.image}: {_op_error_message(error)}")
+        raise UsageError(f"cannot read image {args.image}: {op_error_message(error)}")
     except ServingError as error:
         raise UsageError(f"cannot read image {args.image}: {error}" if error.status == 400 else error)
     Image.fromarray(mask).save(args.output)

@@ -45,9 +45,9 @@ class Predictor:
         try:
             outputs = function(**tensors)
         except tf.errors.InvalidArgumentError as error:
-            raise RestError(400, _op_error_message(error)) from None
+            raise RestError(400, op_error_message(error)) from None
         except tf.errors.OpError as error:
-            raise RestError(500, _op_error_message(error)) from None
+            raise RestError(500, op_error_message(error)) from None
         return rest.predict_response({key: value.numpy().tolist() for key, value in outputs.items()},
                                      rest.is_row_format(request))
 
@@ -66,7 +66,7 @@ def _tensor(input_name: str, value, spec, signature_name: str):
     return tensor
 
 
-def _op_error_message(error) -> str:
+def op_error_message(error) -> str:
     """A TensorFlow op error as a client should read it.
 
     Drops the 'Graph execution error / Detected at node' preamble, the ``[[{{node ...}}]]``
