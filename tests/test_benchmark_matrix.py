@@ -2,6 +2,7 @@
 import importlib.util
 import json
 import os
+import sys
 
 import pytest
 
@@ -11,6 +12,7 @@ SCRIPT = os.path.join(os.path.dirname(__file__), "..", "benchmarks", "drawing_st
 def _load():
     spec = importlib.util.spec_from_file_location("drawing_styles", SCRIPT)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 

@@ -109,7 +109,7 @@ def test_bad_inputs_name_the_problem(method):
         refine(image, np.where(positive == 1, 7, positive), negative, 2)
     with pytest.raises(ValueError, match="positive.* must have shape"):
         refine_drawings(image[None], positive, None, method, 2)
-    with pytest.raises(ValueError, match=r"image must hold finite values in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"outside \[0, 1\]: float images must be in \[0, 1\]"):
         refine(image * 255, positive, negative, 2)
     with pytest.raises(ValueError, match="refiner must be one of"):
         refine_drawings(image[None], positive[None], None, "lazy_snapping", 2)
