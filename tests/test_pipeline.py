@@ -110,7 +110,8 @@ def test_kubeflow_v2_pipeline_compiles_and_loads(tmp_path):
     env = dict(os.environ, COARSESEG_IMAGE="example.org/coarseseg:test", TF_CPP_MIN_LOG_LEVEL="2")
     output = tmp_path / "coarseseg_pipeline.yaml"
     code = ("import sys; sys.path.insert(0, 'pipeline'); import kubeflow_v2_runner as r; "
-            f"r.compile_pipeline(output_file={str(output)!r}, image='example.org/coarseseg:test')")
+            f"r.compile_pipeline(output_file={str(output)!r}, image='example.org/coarseseg:test', "
+            "pipeline_root='gs://example-bucket/root')")
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-4000:]
@@ -118,6 +119,7 @@ def test_kubeflow_v2_pipeline_compiles_and_loads(tmp_path):
     import yaml
     spec = yaml.safe_load(output.read_text())
     assert spec["pipelineInfo"]["name"] == "coarseseg-mnist"
+    assert spec["defaultPipelineRoot"] == "gs://example-bucket/root"  # a run submitted without a root lands there
     assert set(COMPONENTS) <= set(spec["root"]["dag"]["tasks"])
     executors = spec["deploymentSpec"]["executors"]
     assert {e["container"]["image"] for e in executors.values()} == {"example.org/coarseseg:test"}
