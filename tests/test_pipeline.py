@@ -99,6 +99,10 @@ def test_create_pipeline_names_a_malformed_setting(tmp_path):
                     serving_model_dir=str(tmp_path / "serving"))
     with pytest.raises(ValueError, match="min_mean_iou"):
         create_pipeline(**{**settings, "min_mean_iou": 85})
+    # a percentage in the environment is refused by name, before any pipeline is built
+    done = subprocess.run([sys.executable, "-c", "import pipeline.configs"], cwd=REPO_ROOT, capture_output=True,
+                          text=True, env=dict(os.environ, COARSESEG_MIN_MEAN_IOU="85"), timeout=120)
+    assert done.returncode != 0 and "COARSESEG_MIN_MEAN_IOU='85'" in done.stderr and "[0, 1]" in done.stderr
     with pytest.raises(ValueError, match="'training'"):
         create_pipeline(**{**settings, "training": {"epochs": 3}})
     with pytest.raises(ValueError, match="'data_root'"):
