@@ -52,7 +52,14 @@ def test_local_pipeline_through_the_tfx_cli(tmp_path):
     for component in COMPONENTS:
         assert _type_names(summary.executions, component) == ["COMPLETE"], summary.executions
     assert summary.blessed and summary.pushed, log[-3000:]
-    assert "mean IoU on the eval split" in log and "pushed model:" in log
+    assert summary.min_mean_iou == pytest.approx(0.6)
+    # quiet by default: a line per component and the summary, not TFX's thousands of log lines
+    lines = log.splitlines()
+    assert len(lines) < 50, log
+    for index, component in enumerate(COMPONENTS, 1):
+        assert sum(line.startswith(f"[{index}/5] {component} ") and " ran " in line for line in lines) == 1, log
+    assert f"mIoU on the eval split: {summary.mean_iou:.3f}" in log and "threshold: mIoU >= 0.600" in log
+    assert f"pushed model: {summary.pushed_destination}" in log and summary.tensorboard_dir in log
 
     # the pushed model is where TF Serving looks, and scores what TFMA said it scores
     base = out / "serving_model" / DEFAULT_MODEL_NAME
@@ -72,14 +79,20 @@ def test_local_pipeline_through_the_tfx_cli(tmp_path):
     # the Trainer learnt from drawings, not from the masks the drawings were made from
     history = json.load(open(_only(out.glob("pipelines/coarseseg-mnist/Trainer/model_run/*/history.json"))))
     assert history["positive_loss"][-1] > 0 and history["mask_loss"] == [0.0] * len(history["mask_loss"])
+    # TensorBoard logs and curves where TFX and the summary say they are
+    assert list(out.glob("pipelines/coarseseg-mnist/Trainer/model_run/*/logs/train/events.out.tfevents.*"))
+    assert list(out.glob("pipelines/coarseseg-mnist/Trainer/model_run/*/training_curves.png"))
 
     # rerun with a bar the model cannot reach: upstream outputs come from the cache,
     # the Evaluator does not bless and the Pusher pushes nothing
     strict = _pipeline_env(tmp_path, COARSESEG_MIN_MEAN_IOU="0.999")
-    _tfx(["run", "create", "--engine", "local", "--pipeline_name", "coarseseg-mnist"], strict)
+    log = _tfx(["run", "create", "--engine", "local", "--pipeline_name", "coarseseg-mnist"], strict)
     summary = latest_run_summary(str(metadata))
     for component in ("ImportExampleGen", "CoarseLabelGen", "Trainer"):
         assert _type_names(summary.executions, component) == ["COMPLETE", "CACHED"], summary.executions
+        assert f"{component} " in log and [r.state for r in summary.components if r.component == component] \
+            == ["CACHED"]
+    assert "blessed: no (threshold: mIoU >= 0.999)" in log and len(log.splitlines()) < 50, log
     assert summary.blessed is False and summary.pushed is False
     assert sorted(os.listdir(base)) == versions
 
