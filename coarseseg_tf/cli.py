@@ -369,9 +369,9 @@ def cmd_demo(args):
             result.model.save(os.path.join(args.output_dir, "model.keras"))
             figure = save_figure(result.model, os.path.join(args.output_dir, "figure.png"),
                                  train.images, train.positive, train.negative, train.masks)
-    print(f"\nmIoU on {len(test.images)} held-out digits (background included):")
+    print(f"\nmIoU (a fraction in [0, 1]) on {len(test.images)} held-out digits (background included):")
     for method, report in results.items():
-        print(f"  {method:<12} {100 * report['mean_iou']:.1f}")
+        print(f"  {method:<12} {report['mean_iou']:.3f}")
     with open(os.path.join(args.output_dir, "results.json"), "w") as f:
         json.dump(results, f, indent=2)
     print(f"figure: {figure}\nmodel: {os.path.join(args.output_dir, 'model.keras')}")

@@ -78,3 +78,26 @@ def as_label_batch(labels, images: np.ndarray, num_classes: int, name: str):
         raise ValueError(f"{name}[{index}] holds label {value:g}: labels must be in "
                          f"[0, {num_classes}) or the ignore value {IGNORE_LABEL}")
     return labels.astype(np.int32)
+
+
+# matplotlib's tab10 then the lighter halves of tab20: distinct for up to 20 classes
+_PALETTE = np.array([
+    (0.12, 0.47, 0.71), (1.00, 0.50, 0.05), (0.17, 0.63, 0.17), (0.84, 0.15, 0.16), (0.58, 0.40, 0.74),
+    (0.55, 0.34, 0.29), (0.89, 0.47, 0.76), (0.50, 0.50, 0.50), (0.74, 0.74, 0.13), (0.09, 0.75, 0.81),
+    (0.68, 0.78, 0.91), (1.00, 0.73, 0.47), (0.60, 0.87, 0.54), (1.00, 0.60, 0.59), (0.77, 0.69, 0.84),
+    (0.77, 0.61, 0.58), (0.97, 0.71, 0.82), (0.78, 0.78, 0.78), (0.86, 0.86, 0.55), (0.62, 0.85, 0.90)])
+# class 0: light, so a background fill stays visible over a dark image and apart from "not drawn"
+BACKGROUND_COLOUR = (0.93, 0.87, 0.70)
+IGNORE_COLOUR = (1.0, 1.0, 1.0)  # IGNORE_LABEL: nothing known or drawn
+
+
+def class_colours(num_classes: int) -> np.ndarray:
+    """(L, 3) RGB in [0, 1], one per class: sand background, then the palette (cycled past 21)."""
+    return np.array([BACKGROUND_COLOUR] + [_PALETTE[i % len(_PALETTE)] for i in range(num_classes - 1)])
+
+
+def colour_labels(labels, num_classes: int) -> np.ndarray:
+    """Label maps (..., H, W) -> RGB (..., H, W, 3) float32 in [0, 1]; IGNORE_LABEL white."""
+    table = np.full((256, 3), IGNORE_COLOUR)
+    table[:num_classes] = class_colours(num_classes)
+    return table[np.asarray(labels, np.int64).clip(0, 255)].astype(np.float32)

@@ -24,6 +24,14 @@ def _env(name, default, cast):
         raise ValueError(f"environment variable {name}={raw!r} is not a valid {cast.__name__} ({error})") from error
 
 
+def fraction(raw: str) -> float:
+    """A number in [0, 1]: mIoU and its threshold are fractions everywhere, so 85 is refused."""
+    value = float(raw)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"must be in [0, 1] (0.85 means 85 %), got {value}")
+    return value
+
+
 PIPELINE_NAME = _env("COARSESEG_PIPELINE_NAME", "coarseseg-mnist", str)
 
 # ---------------------------------------------------------------- where things go (local)
@@ -56,8 +64,8 @@ TRAINING = TrainingConfig(num_classes=NUM_CLASSES, input_channels=CHANNELS,
                           epochs=_env("COARSESEG_EPOCHS", TrainingConfig.epochs, int))
 TRAIN_STEPS = None  # None: TRAINING.epochs passes over the data
 
-# Evaluator: the pushed model must reach this mean IoU (a fraction) on the eval split
-MIN_MEAN_IOU = _env("COARSESEG_MIN_MEAN_IOU", 0.85, float)
+# Evaluator: the pushed model must reach this mean IoU (a fraction in [0, 1]) on the eval split
+MIN_MEAN_IOU = _env("COARSESEG_MIN_MEAN_IOU", 0.85, fraction)
 
 # ---------------------------------------------------------------- Beam
 # Local: Beam's DirectRunner. For Dataflow, Flink or Spark, put their options here, e.g.

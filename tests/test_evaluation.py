@@ -5,7 +5,7 @@ import tensorflow as tf
 
 from coarseseg_tf.data.datasets.converters import convert_mnist
 from coarseseg_tf.data.examples import decode_example, encode_png
-from coarseseg_tf.evaluation.config import make_eval_config, read_mean_iou
+from coarseseg_tf.evaluation.config import make_eval_config, read_mean_iou, read_min_mean_iou
 from coarseseg_tf.export import export_saved_model, segment_image_bytes
 from coarseseg_tf.export.contract import SERVING_SIGNATURE
 from coarseseg_tf.metrics import iou_from_confusion, confusion_matrix
@@ -51,6 +51,13 @@ def test_eval_config_names_a_malformed_threshold():
         make_eval_config(2, 85)
     with pytest.raises(ValueError, match="min_mean_iou"):
         make_eval_config(2, "0.8")
+
+
+def test_the_threshold_reads_back_from_the_json_the_evaluator_records():
+    from google.protobuf import json_format
+    recorded = json_format.MessageToJson(make_eval_config(2, 0.7), preserving_proto_field_name=True)
+    assert read_min_mean_iou(recorded) == pytest.approx(0.7)
+    assert make_eval_config(2, 0.7).model_specs[0].model_type == "tf_generic"  # no tf.keras load attempt
 
 
 def test_combiner_merges_partial_confusion_matrices():

@@ -52,7 +52,14 @@ def test_local_pipeline_through_the_tfx_cli(tmp_path):
     for component in COMPONENTS:
         assert _type_names(summary.executions, component) == ["COMPLETE"], summary.executions
     assert summary.blessed and summary.pushed, log[-3000:]
-    assert "mean IoU on the eval split" in log and "pushed model:" in log
+    assert summary.min_mean_iou == pytest.approx(0.6)
+    # quiet by default: a line per component and the summary, not TFX's thousands of log lines
+    lines = log.splitlines()
+    assert len(lines) < 50, log
+    for index, component in enumerate(COMPONENTS, 1):
+        assert sum(line.startswith(f"[{index}/5] {component} ") and " ran " in line for line in lines) == 1, log
+    assert f"mIoU on the eval split: {summary.mean_iou:.3f}" in log and "threshold: mIoU >= 0.600" in log
+    assert f"pushed model: {summary.pushed_destination}" in log and summary.tensorboard_dir in log
 
     # the pushed model is where TF Serving looks, and scores what TFMA said it scores
     base = out / "serving_model" / DEFAULT_MODEL_NAME
@@ -72,14 +79,20 @@ def test_local_pipeline_through_the_tfx_cli(tmp_path):
     # the Trainer learnt from drawings, not from the masks the drawings were made from
     history = json.load(open(_only(out.glob("pipelines/coarseseg-mnist/Trainer/model_run/*/history.json"))))
     assert history["positive_loss"][-1] > 0 and history["mask_loss"] == [0.0] * len(history["mask_loss"])
+    # TensorBoard logs and curves where TFX and the summary say they are
+    assert list(out.glob("pipelines/coarseseg-mnist/Trainer/model_run/*/logs/train/events.out.tfevents.*"))
+    assert list(out.glob("pipelines/coarseseg-mnist/Trainer/model_run/*/training_curves.png"))
 
     # rerun with a bar the model cannot reach: upstream outputs come from the cache,
     # the Evaluator does not bless and the Pusher pushes nothing
     strict = _pipeline_env(tmp_path, COARSESEG_MIN_MEAN_IOU="0.999")
-    _tfx(["run", "create", "--engine", "local", "--pipeline_name", "coarseseg-mnist"], strict)
+    log = _tfx(["run", "create", "--engine", "local", "--pipeline_name", "coarseseg-mnist"], strict)
     summary = latest_run_summary(str(metadata))
     for component in ("ImportExampleGen", "CoarseLabelGen", "Trainer"):
         assert _type_names(summary.executions, component) == ["COMPLETE", "CACHED"], summary.executions
+        assert f"{component} " in log and [r.state for r in summary.components if r.component == component] \
+            == ["CACHED"]
+    assert "blessed: no (threshold: mIoU >= 0.999)" in log and len(log.splitlines()) < 50, log
     assert summary.blessed is False and summary.pushed is False
     assert sorted(os.listdir(base)) == versions
 
@@ -99,6 +112,10 @@ def test_create_pipeline_names_a_malformed_setting(tmp_path):
                     serving_model_dir=str(tmp_path / "serving"))
     with pytest.raises(ValueError, match="min_mean_iou"):
         create_pipeline(**{**settings, "min_mean_iou": 85})
+    # a percentage in the environment is refused by name, before any pipeline is built
+    done = subprocess.run([sys.executable, "-c", "import pipeline.configs"], cwd=REPO_ROOT, capture_output=True,
+                          text=True, env=dict(os.environ, COARSESEG_MIN_MEAN_IOU="85"), timeout=120)
+    assert done.returncode != 0 and "COARSESEG_MIN_MEAN_IOU='85'" in done.stderr and "[0, 1]" in done.stderr
     with pytest.raises(ValueError, match="'training'"):
         create_pipeline(**{**settings, "training": {"epochs": 3}})
     with pytest.raises(ValueError, match="'data_root'"):
@@ -110,7 +127,8 @@ def test_kubeflow_v2_pipeline_compiles_and_loads(tmp_path):
     env = dict(os.environ, COARSESEG_IMAGE="example.org/coarseseg:test", TF_CPP_MIN_LOG_LEVEL="2")
     output = tmp_path / "coarseseg_pipeline.yaml"
     code = ("import sys; sys.path.insert(0, 'pipeline'); import kubeflow_v2_runner as r; "
-            f"r.compile_pipeline(output_file={str(output)!r}, image='example.org/coarseseg:test')")
+            f"r.compile_pipeline(output_file={str(output)!r}, image='example.org/coarseseg:test', "
+            "pipeline_root='gs://example-bucket/root')")
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-4000:]
@@ -118,6 +136,7 @@ def test_kubeflow_v2_pipeline_compiles_and_loads(tmp_path):
     import yaml
     spec = yaml.safe_load(output.read_text())
     assert spec["pipelineInfo"]["name"] == "coarseseg-mnist"
+    assert spec["defaultPipelineRoot"] == "gs://example-bucket/root"  # a run submitted without a root lands there
     assert set(COMPONENTS) <= set(spec["root"]["dag"]["tasks"])
     executors = spec["deploymentSpec"]["executors"]
     assert {e["container"]["image"] for e in executors.values()} == {"example.org/coarseseg:test"}

@@ -20,9 +20,11 @@ from coarseseg_tf.models.objectives import get_objective
 from coarseseg_tf.progress import progress_printer
 from coarseseg_tf.train.config import TrainingConfig
 from coarseseg_tf.train.inputs import check_every_image_annotated
+from coarseseg_tf.train.tensorboard import tensorboard_callbacks
 from coarseseg_tf.train.two_step import refine_arrays, refine_dataset
 
 LABEL_KEYS = ("positive", "negative", "mask")
+NUM_LOGGED_EXAMPLES = 3  # training images shown in TensorBoard each epoch
 
 
 @dataclass
@@ -82,7 +84,7 @@ def complete_elements(dataset: tf.data.Dataset) -> tf.data.Dataset:
 
 def fit(images=None, positive=None, negative=None, masks=None, num_classes=None, *,
         config: TrainingConfig | None = None, validation_data=None, strategy=None, callbacks=None,
-        verbose="auto", steps_per_epoch=None, **overrides) -> FitResult:
+        verbose="auto", steps_per_epoch=None, log_dir=None, **overrides) -> FitResult:
     """Trains a segmentation model from coarse drawings (and/or true masks).
 
     Args:
@@ -103,6 +105,9 @@ def fit(images=None, positive=None, negative=None, masks=None, num_classes=None,
         "mask", scored by mIoU after each epoch.
       strategy: a ``tf.distribute.Strategy``; the model is built in its scope.
       steps_per_epoch: batches per epoch, for a dataset that repeats; None: one pass.
+      log_dir: a TensorBoard directory for every loss term and validation mIoU per
+        epoch and a few training images with drawings, prediction and CM diagonal
+        (:mod:`coarseseg_tf.train.tensorboard`); None writes nothing.
     Returns:
       :class:`FitResult` with ``.model`` and ``.history``.
     """
@@ -128,6 +133,10 @@ def fit(images=None, positive=None, negative=None, masks=None, num_classes=None,
                                                       objective.refined_as, num_classes, progress)
         dataset, size, channels = arrays_to_dataset(images, positive, negative, masks, num_classes)
         dataset = dataset.shuffle(size, seed=config.seed, reshuffle_each_iteration=True)
+    callbacks = list(callbacks or [])
+    if log_dir is not None:
+        examples = next(padded_batches(dataset.take(NUM_LOGGED_EXAMPLES), NUM_LOGGED_EXAMPLES).as_numpy_iterator())
+        callbacks += tensorboard_callbacks(log_dir, examples, num_classes)
     dataset = padded_batches(dataset, config.batch_size).prefetch(tf.data.AUTOTUNE)
 
     val = None
@@ -146,7 +155,7 @@ def fit(images=None, positive=None, negative=None, masks=None, num_classes=None,
         model.build()
         model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
     history = model.fit(dataset, epochs=config.epochs, validation_data=val, steps_per_epoch=steps_per_epoch,
-                        callbacks=list(callbacks or []), verbose=verbose)
+                        callbacks=callbacks, verbose=verbose)
     # the custom train step logs tensors; History users expect plain numbers
     history.history = {k: [float(v) for v in values] for k, values in history.history.items()}
     return FitResult(model=model, history=history)

@@ -6,7 +6,9 @@ reads the Examples that CoarseLabelGen wrote (GZIP TFRecords in the tf.Example s
 :mod:`coarseseg_tf.data.examples`), trains with :func:`coarseseg_tf.fit` under the
 strategy :mod:`coarseseg_tf.train.distribute` picks, backs up after every epoch so a
 killed run resumes, and exports the SavedModel that the Evaluator scores and TF
-Serving serves (:mod:`coarseseg_tf.export`).
+Serving serves (:mod:`coarseseg_tf.export`). Beside the model it leaves TensorBoard logs
+in ``<model_run_dir>/logs`` (where TFX looks for them), ``history.json`` and a PNG of
+the training curves.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import tempfile
 
 import keras
 import tensorflow as tf
+from absl import logging
 
 from coarseseg_tf.data.examples import read_tfrecord_dataset
 from coarseseg_tf.train import distribute
@@ -24,7 +27,9 @@ from coarseseg_tf.train.config import TrainingConfig
 from coarseseg_tf.train.fit import fit
 
 HISTORY_FILE = "history.json"
+CURVES_FILE = "training_curves.png"
 KERAS_MODEL_FILE = "model.keras"
+TENSORBOARD_DIR = "logs"
 
 
 def examples_dataset(file_patterns, config: TrainingConfig, training: bool) -> tf.data.Dataset:
@@ -52,7 +57,7 @@ def train_from_files(train_files, eval_files, config: TrainingConfig, run_dir: s
 
     Args:
       train_files, eval_files: TFRecord file patterns (lists of globs).
-      run_dir: backups, history and the .keras model go here.
+      run_dir: backups, TensorBoard logs, history, its curves and the .keras model go here.
       export_dir: the SavedModel directory (written by the chief worker only).
       train_steps: total training steps; None trains ``config.epochs`` passes over the data.
       tf_config: TF_CONFIG JSON; None reads the environment.
@@ -62,8 +67,8 @@ def train_from_files(train_files, eval_files, config: TrainingConfig, run_dir: s
     """
     role = distribute.worker_role(tf_config)
     strategy = distribute.strategy_for(role)
-    print(f"coarseseg run_fn: worker {role.index + 1}/{role.count}, "
-          f"{strategy.num_replicas_in_sync} replica(s), config {json.dumps(config.to_dict())}", flush=True)
+    logging.info("coarseseg run_fn: worker %d/%d, %d replica(s), config %s", role.index + 1, role.count,
+                 strategy.num_replicas_in_sync, json.dumps(config.to_dict()))
     train = examples_dataset(train_files, config, training=True)
     steps_per_epoch = None
     if train_steps:
@@ -72,8 +77,10 @@ def train_from_files(train_files, eval_files, config: TrainingConfig, run_dir: s
     validation = examples_dataset(eval_files, config, training=False)
     # each worker backs up to its own directory; mirrored weights make them identical
     backup_dir = os.path.join(run_dir, "backup", f"worker-{role.index}")
+    # one writer per run: the chief logs, the other workers' copies would only repeat it
+    log_dir = os.path.join(run_dir, TENSORBOARD_DIR) if role.is_chief else None
     result = fit(train, config=config, validation_data=validation, strategy=strategy,
-                 steps_per_epoch=steps_per_epoch,
+                 steps_per_epoch=steps_per_epoch, log_dir=log_dir,
                  callbacks=[keras.callbacks.BackupAndRestore(backup_dir), *callbacks], verbose=2)
     _export(result, role, run_dir, export_dir)
     return result
@@ -81,12 +88,14 @@ def train_from_files(train_files, eval_files, config: TrainingConfig, run_dir: s
 
 def _export(result, role, run_dir, export_dir):
     from coarseseg_tf.export import export_saved_model
+    from coarseseg_tf.viz import save_training_curves
     if role.is_chief:
         export_saved_model(result.model, export_dir)
         os.makedirs(run_dir, exist_ok=True)
         result.model.save(os.path.join(run_dir, KERAS_MODEL_FILE))
         with open(os.path.join(run_dir, HISTORY_FILE), "w") as f:
             json.dump(result.history.history, f, indent=1)
+        save_training_curves(result.history.history, os.path.join(run_dir, CURVES_FILE))
         return
     scratch = tempfile.mkdtemp(prefix=f"coarseseg-worker{role.index}-")
     try:
