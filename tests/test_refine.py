@@ -27,7 +27,7 @@ def iou(a, b):
     return (a & b).sum() / (a | b).sum()
 
 
-#: refiners that decide every pixel; "agreement" and "seeds" leave some to the model
+#: refiners that decide every pixel; "agreement" and "sure" leave some to the model
 FULL_MASK = ("grabcut", "random_walker")
 
 
@@ -67,10 +67,21 @@ def test_agreement_keeps_what_both_refiners_say():
 
 def test_seeds_are_the_sure_part_of_the_drawings():
     image, positive, negative, disk = disk_case()
-    seeds = REFINERS["seeds"].refine(image, positive, negative, 2)
+    seeds = REFINERS["sure"].refine(image, positive, negative, 2)
     # the spill and the outer band stay undecided; what is labelled is right
     assert 0.3 < (seeds != IGNORE_LABEL).mean() < 0.95
     assert ((seeds == 1) <= disk).all() and not ((seeds == 0) & disk).any()
+
+
+def test_full_maps_are_sure_where_they_agree():
+    """Maps that label every pixel contradict each other where the brush erred."""
+    image, _, _, disk = disk_case()
+    positive = np.where(ndimage.binary_dilation(disk, iterations=2), 1, 0).astype(np.uint8)
+    negative = np.where(~ndimage.binary_erosion(disk, iterations=2), 1, IGNORE_LABEL).astype(np.uint8)
+    sure = REFINERS["sure"].refine(image, positive, negative, 2)
+    contradicted = (positive == 1) & (negative == 1)
+    assert (sure[contradicted] == IGNORE_LABEL).all()
+    np.testing.assert_array_equal(sure[~contradicted], positive[~contradicted])
 
 
 def test_a_stroke_does_not_make_the_far_background_sure():
@@ -79,10 +90,10 @@ def test_a_stroke_does_not_make_the_far_background_sure():
     image, _, negative, disk = disk_case()
     scribble = np.full(disk.shape, IGNORE_LABEL, np.uint8)
     scribble[24, 16:28] = 1  # a one-pixel line across the disk
-    seeds = REFINERS["seeds"].refine(image, scribble, negative, 2)
+    seeds = REFINERS["sure"].refine(image, scribble, negative, 2)
     assert not ((seeds == 0) & disk).any()
     filled = np.where(ndimage.binary_dilation(disk, iterations=1), 1, IGNORE_LABEL).astype(np.uint8)
-    far = REFINERS["seeds"].refine(image, filled, negative, 2)
+    far = REFINERS["sure"].refine(image, filled, negative, 2)
     assert (far == 0).sum() > (seeds == 0).sum()  # a fill does make its far outside background
 
 

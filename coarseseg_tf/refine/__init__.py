@@ -40,7 +40,7 @@ REFINERS = {
     "grabcut": Refiner(grabcut, check_binary),
     "random_walker": Refiner(random_walker, check_num_classes),
     "agreement": Refiner(refiners_agree, check_num_classes),
-    "seeds": Refiner(sure_labels, check_num_classes),
+    "sure": Refiner(sure_labels, check_num_classes),
 }
 
 

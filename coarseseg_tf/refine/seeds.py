@@ -157,10 +157,17 @@ def prepare(image, positive, negative, num_classes: int, erode: float = ERODE,
 
 def sure_labels(image, positive, negative, num_classes: int = 2, *, erode: float = ERODE,
                 dilate: float = DILATE) -> np.ndarray:
-    """(H, W) uint8: only what the drawings say for sure (:func:`seed_labels`), 255 elsewhere.
+    """(H, W) uint8: what the drawings say for sure, 255 elsewhere: the "refiner" that
+    decides nothing and leaves the uncertain band to a model learning from partial labels.
 
-    The "refiner" that refines nothing: the uncertain band around each drawing is left
-    for a model that learns from partial labels to decide. Arguments as :func:`prepare`.
+    Where the annotator labelled class 0 (full maps: every pixel drawn / not drawn), the
+    drawings themselves locate the uncertainty: they contradict each other where the
+    brush erred, so what is sure is where they agree. A partial drawing (a fill, strokes,
+    a scribble) contradicts nothing, so what is sure is its seeds (:func:`seed_labels`):
+    eroded interiors, the background far from a fill, the cores of negative strokes.
+    Arguments as :func:`prepare`.
     """
     job = prepare(image, positive, negative, num_classes, erode, dilate)
+    if (job.positive == 0).any():
+        return agreement(job.positive, implied_by_negative(job.negative, num_classes))
     return job.seeds if job.fallback is None else job.fallback
