@@ -1,13 +1,15 @@
-"""Serving throughput and latency: the local TF Serving stand-in on loopback vs the SavedModel in-process.
+"""Serving throughput and latency: the local TF Serving stand-in on loopback (REST and gRPC) vs in-process.
 
 A CoarseSegModel (U-Net width 16, depth 2, L = 2, the pipeline's configuration) is
-exported with coarseseg_tf.export and served by ``coarseseg serve`` in a subprocess.
-Client threads (1, 4, 16) each send one image per request with ServingClient.segment
-(row format, base64 PNG in, the full TF Serving JSON out, mask PNG decoded) until
-``--requests`` requests have been answered; MNIST-size (28×28 real digits) and 256×256
-(the same digits upscaled) images. The in-process baseline calls the same SavedModel's
-``serving_default`` one image at a time in this process. Reported: requests per second,
-p50/p99 latency, and the server's throughput and p50 relative to in-process.
+exported with coarseseg_tf.export and served by ``coarseseg serve --grpc-port`` in a
+subprocess. Client threads (1, 4, 16) each send one image per request until
+``--requests`` requests have been answered: over REST with ServingClient.segment (row
+format, base64 PNG in, TF Serving JSON out, mask PNG decoded), over gRPC with
+GrpcServingClient.segment (raw PNG bytes in a TensorProto, mask PNG out). MNIST-size
+(28×28 real digits) and 256×256 (the same digits upscaled) images. The in-process
+baseline calls the same SavedModel's ``serving_default`` one image at a time in this
+process and decodes the mask PNG, as the clients do. Reported: requests per second,
+p50/p99 latency, and each protocol's throughput and p50 relative to in-process.
 Writes benchmarks/results/serving.md and .json.
 
     python benchmarks/serving_bench.py [--requests 2000] [--concurrency 1 4 16] [--sizes 28 256]
@@ -37,7 +39,7 @@ from coarseseg_tf.data.examples import encode_png, to_uint8_image  # noqa: E402
 from coarseseg_tf.data.datasets.mnist import load_mnist  # noqa: E402
 from coarseseg_tf.export import export_saved_model, load_serving_model, segment_image_bytes  # noqa: E402
 from coarseseg_tf.export.contract import DEFAULT_MODEL_NAME as MODEL_NAME, SERVING_SIGNATURE  # noqa: E402
-from coarseseg_tf.serving import ServingClient, ServingError  # noqa: E402
+from coarseseg_tf.serving import GrpcServingClient, ServingClient, ServingError  # noqa: E402
 
 IN_PROCESS_NOTE = ("The in-process baseline calls the signature from one thread, one image at a time; "
                    "with several clients the server runs calls concurrently on both cores, which is how "
@@ -76,7 +78,7 @@ def in_process(serving_fn, encoded, requests):
 
 
 def checked_request(client, encoded, expected, i, errors):
-    """Request ``i``: one image segmented over REST; its latency (s), or None when it failed.
+    """Request ``i``: one image segmented by ``client``; its latency (s), or None when it failed.
 
     A failed request and a mask that differs from ``expected`` (the in-process masks) are
     appended to ``errors``.
@@ -93,12 +95,15 @@ def checked_request(client, encoded, expected, i, errors):
     return elapsed
 
 
-def over_rest(url, encoded, requests, concurrency, expected):
-    """``requests`` single-image requests from ``concurrency`` threads; checks every mask."""
+def over_server(make_client, encoded, requests, concurrency, expected):
+    """``requests`` single-image requests from ``concurrency`` threads, one client each; checks every mask.
+
+    ``make_client()`` makes a REST or gRPC client of the served model.
+    """
     counter, lock, latencies, errors = [0], threading.Lock(), [], []
 
     def worker():
-        client = ServingClient(url, MODEL_NAME, timeout=120, retries=0)
+        client = make_client()
         while True:
             with lock:
                 i = counter[0]
@@ -110,8 +115,9 @@ def over_rest(url, encoded, requests, concurrency, expected):
                 with lock:
                     latencies.append(elapsed)
 
+    warm_up = make_client()
     for data in encoded[:5]:
-        ServingClient(url, MODEL_NAME, timeout=120).segment([data])
+        warm_up.segment([data])
     threads = [threading.Thread(target=worker) for _ in range(concurrency)]
     start = time.perf_counter()
     for thread in threads:
@@ -124,10 +130,12 @@ def over_rest(url, encoded, requests, concurrency, expected):
     return _summary(latencies, wall)
 
 
-def start_server(base_path, port):
+def start_server(base_path, port, grpc_port=None):
+    """``coarseseg serve`` in a subprocess, once it answers on ``port`` (and gRPC on ``grpc_port`` if given)."""
+    grpc = ["--grpc-port", str(grpc_port)] if grpc_port is not None else []
     process = subprocess.Popen(
         [sys.executable, "-m", "coarseseg_tf.cli", "serve", "--model-base-path", base_path,
-         "--model-name", MODEL_NAME, "--port", str(port), "--max-image-pixels", str(1024 * 1024)],
+         "--model-name", MODEL_NAME, "--port", str(port), *grpc, "--max-image-pixels", str(1024 * 1024)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     client = ServingClient(f"http://127.0.0.1:{port}", MODEL_NAME, retries=0, timeout=5)
     deadline = time.time() + 180
@@ -166,13 +174,17 @@ def main():
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--sizes", type=int, nargs="+", default=[28, 256])
     parser.add_argument("--port", type=int, default=18601)
+    parser.add_argument("--grpc-port", type=int, default=18600)
+    parser.add_argument("--protocols", nargs="+", choices=("REST", "gRPC"), default=["REST", "gRPC"])
     args = parser.parse_args()
 
     workdir, base, serving_fn = export_bench_model("serving_bench_")
 
     rows = []
-    server = start_server(base, args.port)
-    url = f"http://127.0.0.1:{args.port}"
+    server = start_server(base, args.port, args.grpc_port)
+    clients = {"REST": lambda: ServingClient(f"http://127.0.0.1:{args.port}", MODEL_NAME, timeout=120, retries=0),
+               "gRPC": lambda: GrpcServingClient(f"127.0.0.1:{args.grpc_port}", MODEL_NAME, timeout=120, retries=0)}
+    load_before = os.getloadavg()
     try:
         for size in args.sizes:
             encoded = _images(size)
@@ -181,37 +193,44 @@ def main():
             base_row = in_process(serving_fn, encoded, min(args.in_process_requests, requests))
             print(f"{size}x{size} in-process: {base_row}", flush=True)
             rows.append({"size": size, "mode": "in-process", "concurrency": 1, **base_row})
-            for concurrency in args.concurrency:
-                row = over_rest(url, encoded, requests, concurrency, expected)
-                row["throughput_vs_in_process"] = round(row["throughput_rps"] / base_row["throughput_rps"], 3)
-                row["p50_vs_in_process"] = round(row["p50_ms"] / base_row["p50_ms"], 2)
-                print(f"{size}x{size} REST x{concurrency}: {row}", flush=True)
-                rows.append({"size": size, "mode": "REST", "concurrency": concurrency, **row})
+            for protocol in args.protocols:
+                for concurrency in args.concurrency:
+                    row = over_server(clients[protocol], encoded, requests, concurrency, expected)
+                    row["throughput_vs_in_process"] = round(row["throughput_rps"] / base_row["throughput_rps"], 3)
+                    row["p50_vs_in_process"] = round(row["p50_ms"] / base_row["p50_ms"], 2)
+                    print(f"{size}x{size} {protocol} x{concurrency}: {row}", flush=True)
+                    rows.append({"size": size, "mode": protocol, "concurrency": concurrency, **row})
     finally:
         server.terminate()
         server.wait(timeout=30)
         shutil.rmtree(workdir, ignore_errors=True)
 
-    lines = ["# Serving: local TF Serving stand-in over loopback vs in-process SavedModel", "",
+    load_after = os.getloadavg()
+    lines = ["# Serving: local TF Serving stand-in over loopback (REST, gRPC) vs in-process SavedModel", "",
              f"Model: CoarseSegModel width 16, depth 2, L = 2, 1 channel; one image per request. "
-             f"Server: `coarseseg serve` in a subprocess; clients: "
-             f"ServingClient threads in another process, row format, every mask checked against "
-             f"the in-process result. Machine: {os.cpu_count()} CPU cores ({platform.machine()}) "
-             "shared by server, clients and other work; numbers are indicative only.", "",
+             f"Server: `coarseseg serve --grpc-port` in a subprocess; clients: "
+             f"ServingClient (REST, row format) or GrpcServingClient threads in another process, "
+             f"every mask checked against the in-process result. Machine: {os.cpu_count()} CPU cores "
+             f"({platform.machine()}) shared by server, clients and other work (load average "
+             f"{load_before[0]:.1f} before the run, {load_after[0]:.1f} after, 1-minute); numbers are "
+             "indicative only.", "",
              "| image | mode | clients | requests | req/s | p50 ms | p99 ms | req/s ÷ in-process | p50 ÷ in-process |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ratio = (f"{r['throughput_vs_in_process']:.2f} | {r['p50_vs_in_process']:.2f}"
-                 if r["mode"] == "REST" else "1 | 1")
+                 if r["mode"] != "in-process" else "1 | 1")
         lines.append(f"| {r['size']}×{r['size']} | {r['mode']} | {r['concurrency']} | {r['requests']} | "
                      f"{r['throughput_rps']:.1f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {ratio} |")
-    lines += ["", "The REST response carries every output of the signature as JSON, including "
-              "`mask` as nested lists (65,536 numbers at 256×256) beside `mask_png_bytes`; "
-              "TF Serving's REST API has no output filter, so that cost is part of the number. "
-              "urllib opens a new connection per request. " + IN_PROCESS_NOTE]
+    lines += ["", "`serving_default` returns `mask_png_bytes` and `image_size` only (the mask array "
+              "is in `serving_arrays`), so a REST answer is a base64 PNG, not 65,536 JSON numbers at "
+              "256×256. urllib opens a new connection per request (with TCP_NODELAY: without it, "
+              "Nagle's algorithm held each body over 2 KiB until the server's delayed ACK, up to 40 ms); "
+              "a gRPC client keeps one channel. On a loaded machine p50 is the steadier comparison: the "
+              "p99 tails, and so the req/s of a 200-request row, move with the other work. "
+              + IN_PROCESS_NOTE]
     if args.requests_256 and args.requests_256 != args.requests:
         lines += ["", f"256×256 rows use {args.requests_256} requests instead of {args.requests} "
-                      "to keep the whole run near ten minutes on this machine."]
+                      "to keep the whole run short on this machine."]
     lines.append("")
     path = write_results("serving", "\n".join(lines), {"rows": rows, "args": vars(args)})
     print(f"wrote {path}.md")

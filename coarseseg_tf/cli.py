@@ -50,8 +50,23 @@ def _fail(message):
     raise _ErrorExit(message)
 
 
+class _DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Appends ``(default: X)`` to an option's help, unless its help already names the
+    default or there is none to show (None, False for a flag, an empty list)."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "default" in text or action.default in (None, False, [], argparse.SUPPRESS):
+            return text
+        return super()._get_help_string(action)
+
+
 class _Parser(argparse.ArgumentParser):
-    """argparse whose usage errors are one ``error:`` line, like every other mistake."""
+    """argparse whose usage errors are one ``error:`` line, like every other mistake, and
+    whose help shows every option's default."""
+
+    def __init__(self, *args, formatter_class=_DefaultsHelpFormatter, **kwargs):
+        super().__init__(*args, formatter_class=formatter_class, **kwargs)
 
     def error(self, message):
         _fail(f"{self.prog}: {message} (see {self.prog} --help)")
@@ -181,6 +196,19 @@ def drawing_style(args):
         raise UsageError(f"--style {args.style}: {error}")
 
 
+#: the name of held-out digit i under ``synthesize --png-dir`` (the README's examples read the first)
+HELD_OUT_PNG = "digit-{:05d}.png"
+
+
+def _write_pngs(images, directory, name):
+    """Writes each image (H, W, C) in [0, 1] as an 8-bit PNG ``directory/name.format(i)``."""
+    from coarseseg_tf.data.examples import encode_png, to_uint8_image
+    os.makedirs(directory, exist_ok=True)
+    for i, image in enumerate(images):
+        with open(os.path.join(directory, name.format(i)), "wb") as f:
+            f.write(encode_png(to_uint8_image(image)))
+
+
 # ---------------------------------------------------------------- commands
 def cmd_synthesize(args):
     from coarseseg_tf.data.datasets.coarse_mnist import make_coarse_mnist
@@ -189,6 +217,9 @@ def cmd_synthesize(args):
     style = drawing_style(args)
     _output_path(args.output, "output", (".npz",))
     _output_path(args.test_output, "--test-output", (".npz",))
+    _output_path(args.png_dir, "--png-dir", directory=True)
+    if args.png_dir and args.source != "mnist":
+        raise UsageError("--png-dir writes the held-out MNIST digits; with --source there are none")
     if args.source == "mnist":
         train, test = make_coarse_mnist(args.num_train, args.num_test, args.seed, args.noise_sigma,
                                         style=style, progress=_progress("drawings"))
@@ -197,6 +228,9 @@ def cmd_synthesize(args):
         if args.test_output:
             np.savez_compressed(args.test_output, images=test.images, masks=test.masks)
             print(f"wrote {len(test.images)} held-out digits with true masks to {args.test_output}")
+        if args.png_dir:
+            _write_pngs(test.images, args.png_dir, HELD_OUT_PNG)
+            print(f"wrote {len(test.images)} held-out digits as {os.path.join(args.png_dir, HELD_OUT_PNG.format(0))}, ...")
     else:
         data = _load_npz(args.source, need=("images", "masks"), what="source")
         keys = [array_key(i) for i in range(len(data["masks"]))]
@@ -273,18 +307,32 @@ def _image_segmenter(path):
         raise UsageError(f"model {path} cannot be loaded ({type(error).__name__}: {error})")
 
 
+#: ``predict --server`` with this prefix speaks gRPC; any other value is a REST URL
+GRPC_SCHEME = "grpc://"
+
+
+def _served_segmenter(args):
+    """f(list of image bytes) -> masks from the server at ``--server``: ``grpc://host:port`` or a REST URL."""
+    if args.server.startswith(GRPC_SCHEME):
+        from coarseseg_tf.serving import GrpcServingClient
+        client = GrpcServingClient(args.server[len(GRPC_SCHEME):], args.model_name, version=args.model_version)
+    else:
+        from coarseseg_tf.serving import ServingClient
+        client = ServingClient(args.server, args.model_name, version=args.model_version)
+    return client.segment
+
+
 def cmd_predict(args):
     """One image -> PNG mask, from a model file or SavedModel, or from a TF Serving endpoint."""
     import tensorflow as tf
     from PIL import Image
-    from coarseseg_tf.serving import ServingClient, ServingError
+    from coarseseg_tf.serving import ServingError
     from coarseseg_tf.serving.predict import op_error_message
     _output_path(args.output, "output", (".png",))
     _check_image_file(args.image)
     with open(args.image, "rb") as f:
         encoded = f.read()
-    segment = (ServingClient(args.server, args.model_name, version=args.model_version).segment
-               if args.server else _image_segmenter(args.model))
+    segment = _served_segmenter(args) if args.server else _image_segmenter(args.model)
     try:
         mask = segment([encoded])[0]
     except tf.errors.InvalidArgumentError as error:
@@ -324,11 +372,14 @@ def cmd_serve(args):
                                   num_versions=args.num_versions, version_labels=labels,
                                   poll_seconds=args.poll_seconds, max_image_pixels=args.max_image_pixels,
                                   max_request_bytes=args.max_request_bytes, threads=args.threads,
-                                  connection_limit=args.connection_limit, read_timeout=args.read_timeout)
+                                  connection_limit=args.connection_limit, read_timeout=args.read_timeout,
+                                  grpc_port=args.grpc_port)
     except OSError as error:  # the address is taken or cannot be bound
-        raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}")
-    print(f"serving {args.model_name} from {args.model_base_path} at {server.url}/v1/models/{args.model_name} "
-          "(local stand-in for tensorflow/serving; Ctrl-C stops)", flush=True)
+        ports = f"{args.port}" + (f" or {args.grpc_port} (gRPC)" if args.grpc_port is not None else "")
+        raise UsageError(f"cannot listen on {args.host}:{ports}: {error.strerror or error}")
+    grpc_note = f" and gRPC at {server.grpc_target}" if server.grpc_target else ""
+    print(f"serving {args.model_name} from {args.model_base_path} at {server.url}/v1/models/{args.model_name}"
+          f"{grpc_note} (local stand-in for tensorflow/serving; Ctrl-C stops)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -515,6 +566,8 @@ def build_parser():
     p.add_argument("--num-test", type=_in_range(int, 1), default=1000, help="held-out MNIST digits for --test-output")
     p.add_argument("--output", "-o", required=True, help=".npz to write")
     p.add_argument("--test-output", help=".npz for the held-out digits and their true masks")
+    p.add_argument("--png-dir", help=f"also write the held-out digits as PNG files, DIR/{HELD_OUT_PNG.format(0)} "
+                                     "..., images to try predict on (mnist only)")
     _synthesis_options(p)
     p.set_defaults(run=cmd_synthesize)
 
@@ -535,7 +588,8 @@ def build_parser():
     p.add_argument("image", help="input image file")
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--model", help=".keras model, SavedModel directory or base path of versions")
-    source.add_argument("--server", help="TF Serving REST URL, e.g. http://localhost:8501")
+    source.add_argument("--server", help="TF Serving's REST URL, e.g. http://localhost:8501, or its gRPC "
+                                         f"address as {GRPC_SCHEME}localhost:8500")
     p.add_argument("--model-name", default="coarseseg", help="served model name (with --server)")
     p.add_argument("--model-version", type=_in_range(int, 1), help="served version (with --server; default: latest)")
     p.add_argument("--output", "-o", required=True, help="PNG mask to write (pixel value = class)")
@@ -550,10 +604,13 @@ def build_parser():
     p.set_defaults(run=cmd_export)
 
     from coarseseg_tf.serving import server as server_defaults
-    p = sub.add_parser("serve", help="serve SavedModel versions over TF Serving's REST API (local stand-in)")
+    p = sub.add_parser("serve", help="serve SavedModel versions over TF Serving's REST (and gRPC) API "
+                                     "(local stand-in)")
     p.add_argument("--model-base-path", required=True, help="directory of <version>/saved_model.pb")
     p.add_argument("--model-name", default="coarseseg", help="name in /v1/models/<name>")
     p.add_argument("--port", type=_in_range(int, 0, 65535), default=8501, help="REST port (TF Serving's is 8501)")
+    p.add_argument("--grpc-port", type=_in_range(int, 0, 65535),
+                   help="also serve TF Serving's gRPC API on this port (TF Serving's is 8500); default: REST only")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
     p.add_argument("--num-versions", type=_in_range(int, 1), default=1, help="newest versions kept loaded")
     p.add_argument("--version-label", action="append", default=[], metavar="LABEL=VERSION",

@@ -1,3 +1,4 @@
+import argparse
 import json
 import os
 import subprocess
@@ -10,12 +11,66 @@ from PIL import Image
 from coarseseg_tf.cli import UsageError, build_parser, drawing_style, main
 
 
+def _subcommands():
+    parser = build_parser()
+    (sub,) = [action for action in parser._actions if isinstance(action, argparse._SubParsersAction)]
+    return sub.choices
+
+
 def test_help_explains_every_command(capsys):
-    for command in ("synthesize", "train", "evaluate", "predict", "visualize", "demo"):
+    for command in _subcommands():
         with pytest.raises(SystemExit):
             build_parser().parse_args([command, "--help"])
         out = capsys.readouterr().out
         assert "usage: coarseseg " + command in out
+
+
+def test_help_shows_every_default_once():
+    for command, parser in _subcommands().items():
+        formatter = parser._get_formatter()
+        for action in parser._actions:
+            if action.default in (None, False, [], argparse.SUPPRESS) or not action.option_strings:
+                continue
+            text = formatter._get_help_string(action).replace("%(default)s", str(action.default))
+            assert text.count("default") == 1, (command, action.dest, text)
+        words = " ".join(parser.format_help().split())
+        assert "default: %(" not in words, command  # every %(default)s was filled in
+    help_text = {command: " ".join(parser.format_help().split()) for command, parser in _subcommands().items()}
+    assert "(default: 400)" in help_text["synthesize"] and "(default: 8501)" in help_text["serve"]
+    assert "(default: coarseseg)" in help_text["predict"] and "(default: 3)" in help_text["import-drawings"]
+
+
+def _readme_commands(*starts):
+    """The README's command lines that begin with one of ``starts``, comments dropped."""
+    with open(os.path.join(os.path.dirname(__file__), "..", "README.md")) as f:
+        lines = [line.split("  #")[0].strip() for line in f]
+    return [line for line in lines if line.startswith(starts)]
+
+
+def test_readme_predict_example_runs_on_a_file_synthesize_wrote(tmp_path, monkeypatch, capsys):
+    """The README's command-line sequence, made tiny: synthesize --png-dir, train, predict the first PNG."""
+    import shlex
+    commands = _readme_commands("coarseseg synthesize", "coarseseg train", "coarseseg predict pngs/")
+    synthesize, train, predict = (next(c for c in commands if c.startswith(start)) for start in
+                                  ("coarseseg synthesize", "coarseseg train", "coarseseg predict pngs/digit-00000.png --model"))
+    monkeypatch.chdir(tmp_path)
+    main(shlex.split(synthesize)[1:] + ["--num-train", "8", "--num-test", "3"])
+    assert sorted(os.listdir("pngs")) == [f"digit-0000{i}.png" for i in range(3)]
+    with np.load("test.npz") as archive:
+        first = np.asarray(Image.open("pngs/digit-00000.png"))
+        np.testing.assert_array_equal(first, np.round(archive["images"][0, ..., 0] * 255).astype(np.uint8))
+    main(shlex.split(train)[1:] + ["--epochs", "1", "--batch-size", "4", "--width", "4"])
+    main(shlex.split(predict)[1:])
+    output = shlex.split(predict)[shlex.split(predict).index("-o") + 1]
+    assert np.asarray(Image.open(output)).shape == (28, 28)
+    assert "pixels per class" in capsys.readouterr().out
+
+
+def test_png_dir_is_for_mnist_only(tmp_path, digits):
+    source = tmp_path / "masks.npz"
+    np.savez_compressed(source, images=digits.images[:2], masks=digits.masks[:2])
+    with pytest.raises(SystemExit, match="--png-dir writes the held-out MNIST digits"):
+        main(["synthesize", "--source", str(source), "-o", str(tmp_path / "o.npz"), "--png-dir", str(tmp_path / "p")])
 
 
 def _synthesize_args(*options):

@@ -11,8 +11,9 @@ from coarseseg_tf.data.examples import decode_png, encode_png, make_example
 from coarseseg_tf.export import (PAD_LABEL, export_saved_model, load_serving_model, next_version_dir,
                                  resolve_saved_model_dir, saved_model_versions, segment_image_bytes,
                                  serving_functions)
-from coarseseg_tf.export.contract import (EXAMPLES_INPUT, EXAMPLES_SIGNATURE, IMAGE_BYTES_INPUT, IMAGE_SIZE_OUTPUT,
-                                          MASK_OUTPUT, MASK_PNG_OUTPUT, PROBABILITIES_OUTPUT, SERVING_SIGNATURE)
+from coarseseg_tf.export.contract import (ARRAYS_SIGNATURE, EXAMPLES_INPUT, EXAMPLES_SIGNATURE, IMAGE_BYTES_INPUT,
+                                          IMAGE_SIZE_OUTPUT, MASK_OUTPUT, MASK_PNG_OUTPUT, PROBABILITIES_OUTPUT,
+                                          SERVING_SIGNATURE)
 
 SIZES = [(28, 28), (17, 40), (33, 5), (28, 28)]
 
@@ -56,7 +57,18 @@ def test_mixed_sizes_match_segment_exactly(gray, images, signature):
     else:
         examples = [make_example(image, key=f"img{i}").SerializeToString() for i, image in enumerate(images)]
         out = loaded.signatures[signature](**{EXAMPLES_INPUT: tf.constant(examples)})
-    assert set(out) == {IMAGE_SIZE_OUTPUT, MASK_OUTPUT, MASK_PNG_OUTPUT, PROBABILITIES_OUTPUT}
+    # each mask once, as a PNG: no array output, even when exported with probabilities
+    assert set(out) == {IMAGE_SIZE_OUTPUT, MASK_PNG_OUTPUT}
+    assert out[IMAGE_SIZE_OUTPUT].numpy().tolist() == [list(s) for s in SIZES]
+    for png, reference in zip(out[MASK_PNG_OUTPUT].numpy(), _reference_masks(model, encoded)):
+        np.testing.assert_array_equal(decode_png(png), reference)
+
+
+def test_arrays_signature_pads_masks_and_probabilities(gray, images):
+    model, loaded = gray
+    encoded = [encode_png(image) for image in images]
+    out = loaded.signatures[ARRAYS_SIGNATURE](**{IMAGE_BYTES_INPUT: tf.constant(encoded)})
+    assert set(out) == {IMAGE_SIZE_OUTPUT, MASK_OUTPUT, PROBABILITIES_OUTPUT}
     mask, sizes = out[MASK_OUTPUT].numpy(), out[IMAGE_SIZE_OUTPUT].numpy()
     assert mask.dtype == np.uint8 and mask.shape == (4, 33, 40)
     assert sizes.tolist() == [list(s) for s in SIZES]
@@ -65,7 +77,6 @@ def test_mixed_sizes_match_segment_exactly(gray, images, signature):
     for i, reference in enumerate(_reference_masks(model, encoded)):
         height, width = SIZES[i]
         np.testing.assert_array_equal(mask[i, :height, :width], reference)
-        np.testing.assert_array_equal(decode_png(out[MASK_PNG_OUTPUT].numpy()[i]), reference)
         assert (mask[i, height:] == PAD_LABEL).all() and (mask[i, :, width:] == PAD_LABEL).all()
         assert (probabilities[i, height:] == 0).all() and (probabilities[i, :, width:] == 0).all()
         np.testing.assert_allclose(probabilities[i, :height, :width].sum(-1), 1.0, rtol=1e-5)
@@ -98,7 +109,9 @@ def test_rgb_model_takes_rgb_and_gray_images(tmp_path, images):
     rgb = np.stack([images[0], images[3][::-1], images[0].T], axis=-1)
     encoded = [encode_png(rgb), encode_png(images[1])]
     out = loaded.signatures[SERVING_SIGNATURE](**{IMAGE_BYTES_INPUT: tf.constant(encoded)})
-    assert set(out) == {IMAGE_SIZE_OUTPUT, MASK_OUTPUT, MASK_PNG_OUTPUT}
+    assert set(out) == {IMAGE_SIZE_OUTPUT, MASK_PNG_OUTPUT}
+    arrays = loaded.signatures[ARRAYS_SIGNATURE](**{IMAGE_BYTES_INPUT: tf.constant(encoded)})
+    assert set(arrays) == {IMAGE_SIZE_OUTPUT, MASK_OUTPUT}  # exported without probabilities
     masks = segment_image_bytes(loaded.signatures[SERVING_SIGNATURE], encoded)
     for mask, reference in zip(masks, _reference_masks(model, encoded)):
         np.testing.assert_array_equal(mask, reference)

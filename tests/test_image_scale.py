@@ -12,7 +12,7 @@ from coarseseg_tf import CoarseSegModel
 from coarseseg_tf.cli import main
 from coarseseg_tf.data.examples import encode_png, make_example, parse_example
 from coarseseg_tf.export import export_saved_model
-from coarseseg_tf.export.contract import IMAGE_BYTES_INPUT, IMAGE_SIZE_OUTPUT, MASK_OUTPUT, SERVING_SIGNATURE
+from coarseseg_tf.export.contract import ARRAYS_SIGNATURE, IMAGE_BYTES_INPUT, IMAGE_SIZE_OUTPUT, MASK_OUTPUT
 from coarseseg_tf.images import as_image_batch, to_unit_range, to_unit_range_tensor
 from coarseseg_tf.tiling import segment_tiled
 from coarseseg_tf.train.fit import arrays_to_dataset, complete_elements
@@ -51,7 +51,7 @@ def test_segment_cli_predict_and_saved_model_agree_pixel_for_pixel(served, tmp_p
     # a model that ignored the scale would give one class almost everywhere: make sure it does not
     assert len(np.unique(expected)) > 1
 
-    out = loaded.signatures[SERVING_SIGNATURE](**{IMAGE_BYTES_INPUT: tf.constant([png])})
+    out = loaded.signatures[ARRAYS_SIGNATURE](**{IMAGE_BYTES_INPUT: tf.constant([png])})
     assert out[IMAGE_SIZE_OUTPUT].numpy().tolist() == [list(SIZE)]
     np.testing.assert_array_equal(out[MASK_OUTPUT].numpy()[0], expected)
 

@@ -1,6 +1,6 @@
-"""REST contract: ServingClient against the local server (and a real tensorflow_model_server when on PATH).
+"""REST and gRPC contract: the clients against the local server (and a real tensorflow_model_server when on PATH).
 
-Every test talks real HTTP on loopback to a server that loads real SavedModels.
+Every test talks real HTTP or gRPC on loopback to a server that loads real SavedModels.
 """
 import base64
 import http.client
@@ -13,6 +13,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections import namedtuple
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
@@ -23,8 +24,10 @@ from PIL import Image
 from coarseseg_tf import CoarseSegModel
 from coarseseg_tf.data.examples import encode_png, make_example, to_uint8_image
 from coarseseg_tf.export import export_saved_model, serving_functions, segment_image_bytes
-from coarseseg_tf.export.contract import (DEFAULT_MODEL_NAME, EXAMPLES_INPUT, EXAMPLES_SIGNATURE, IMAGE_BYTES_INPUT,
-                                          IMAGE_SIZE_OUTPUT, MASK_OUTPUT, MASK_PNG_OUTPUT, SERVING_SIGNATURE)
+from coarseseg_tf.data.examples import decode_png
+from coarseseg_tf.export.contract import (ARRAYS_SIGNATURE, DEFAULT_MODEL_NAME, EXAMPLES_INPUT, EXAMPLES_SIGNATURE,
+                                          IMAGE_BYTES_INPUT, IMAGE_SIZE_OUTPUT, MASK_OUTPUT, MASK_PNG_OUTPUT,
+                                          SERVING_SIGNATURE)
 from coarseseg_tf.serving import LocalModelServer, ServingClient, ServingError
 
 MODEL = DEFAULT_MODEL_NAME
@@ -72,20 +75,24 @@ def _local_server(base, **kwargs):
     return LocalModelServer(MODEL, str(base), port=0, **kwargs).start()
 
 
+#: a server under test: its kind, REST base URL and gRPC target (host:port)
+Endpoint = namedtuple("Endpoint", "kind url grpc")
+
+
 @pytest.fixture(scope="module", params=["local", "tensorflow_model_server"])
 def endpoint(request, exported):
-    """(kind, base URL) of a server serving ``exported``; the real one only when installed."""
+    """An Endpoint serving ``exported`` over REST and gRPC; the real server only when installed."""
     if request.param == "local":
-        server = _local_server(exported["base"], version_labels={"stable": 1}, poll_seconds=0.2)
-        yield "local", server.url
+        server = _local_server(exported["base"], version_labels={"stable": 1}, poll_seconds=0.2, grpc_port=0)
+        yield Endpoint("local", server.url, server.grpc_target)
         server.stop()
         return
     binary = shutil.which("tensorflow_model_server")
     if binary is None:
         pytest.skip("tensorflow_model_server is not on PATH (no package or Docker engine on this machine); "
                     "the contract suite ran against the local server only")
-    port = _free_port()
-    process = subprocess.Popen([binary, f"--rest_api_port={port}", "--port=0", f"--model_name={MODEL}",
+    port, grpc_port = _free_port(), _free_port()
+    process = subprocess.Popen([binary, f"--rest_api_port={port}", f"--port={grpc_port}", f"--model_name={MODEL}",
                                 f"--model_base_path={exported['base']}"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
@@ -98,7 +105,7 @@ def endpoint(request, exported):
             return False
     try:
         _wait_for(ready, 60, "tensorflow_model_server to load the model")
-        yield "tensorflow_model_server", url
+        yield Endpoint("tensorflow_model_server", url, f"127.0.0.1:{grpc_port}")
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -121,7 +128,7 @@ def _b64(data):
 
 # ---------------------------------------------------------------- contract suite
 def test_status_and_metadata(endpoint):
-    _, url = endpoint
+    url = endpoint.url
     client = ServingClient(url, MODEL)
     status = client.status()["model_version_status"]
     assert [(s["version"], s["state"], s["status"]["error_code"]) for s in status] == [("1", "AVAILABLE", "OK")]
@@ -129,25 +136,30 @@ def test_status_and_metadata(endpoint):
     assert metadata["model_spec"]["name"] == MODEL and metadata["model_spec"]["version"] == "1"
     signatures = metadata["metadata"]["signature_def"]["signature_def"]
     assert {SERVING_SIGNATURE, EXAMPLES_SIGNATURE} <= set(signatures)
+    assert {SERVING_SIGNATURE, EXAMPLES_SIGNATURE, ARRAYS_SIGNATURE} <= set(signatures)
     default = signatures[SERVING_SIGNATURE]
     assert default["inputs"][IMAGE_BYTES_INPUT]["dtype"] == "DT_STRING"
-    assert set(default["outputs"]) == {MASK_OUTPUT, MASK_PNG_OUTPUT, IMAGE_SIZE_OUTPUT}
-    assert default["outputs"][MASK_OUTPUT]["dtype"] == "DT_UINT8"
+    # each mask once, as a PNG; the arrays have their own signature
+    assert set(default["outputs"]) == {MASK_PNG_OUTPUT, IMAGE_SIZE_OUTPUT}
+    assert default["outputs"][MASK_PNG_OUTPUT]["dtype"] == "DT_STRING"
     assert default["method_name"] == "tensorflow/serving/predict"
+    arrays = signatures[ARRAYS_SIGNATURE]
+    assert set(arrays["outputs"]) == {MASK_OUTPUT, IMAGE_SIZE_OUTPUT}
+    assert arrays["outputs"][MASK_OUTPUT]["dtype"] == "DT_UINT8"
     assert ServingClient(url, MODEL, version=1).status()["model_version_status"][0]["version"] == "1"
 
 
 @pytest.mark.parametrize("columnar", [False, True])
 def test_segment_mixed_sizes_gives_the_in_process_masks(endpoint, exported, columnar):
-    _, url = endpoint
-    masks = ServingClient(url, MODEL).segment(exported["encoded"], columnar=columnar)
+    url = endpoint.url
+    masks = ServingClient(url, MODEL, columnar=columnar).segment(exported["encoded"])
     assert [m.shape for m in masks] == [(28, 28)] * 3 + [(45, 31)]
     for mask, reference in zip(masks, exported["reference"]):
         np.testing.assert_array_equal(mask, reference)
 
 
 def test_segment_takes_paths_and_arrays(endpoint, exported, tmp_path):
-    _, url = endpoint
+    url = endpoint.url
     path = tmp_path / "digit.png"
     path.write_bytes(exported["encoded"][0])
     array = np.asarray(Image.open(io.BytesIO(exported["encoded"][1])))
@@ -157,33 +169,25 @@ def test_segment_takes_paths_and_arrays(endpoint, exported, tmp_path):
 
 
 def test_raw_row_and_columnar_responses_follow_tf_serving_json(endpoint, exported):
-    _, url = endpoint
+    url = endpoint.url
     encoded = exported["encoded"][2:]  # 28x28 and 45x31
     status, row = _post(url, {"instances": [{IMAGE_BYTES_INPUT: _b64(e)} for e in encoded]})
     assert status == 200 and len(row["predictions"]) == 2
     first = row["predictions"][0]
-    assert set(first) == {MASK_OUTPUT, MASK_PNG_OUTPUT, IMAGE_SIZE_OUTPUT}
+    assert set(first) == {MASK_PNG_OUTPUT, IMAGE_SIZE_OUTPUT}
     assert first[IMAGE_SIZE_OUTPUT] == [28, 28] and set(first[MASK_PNG_OUTPUT]) == {"b64"}
-    mask = np.array(first[MASK_OUTPUT])
-    assert mask.shape == (45, 31) and (mask[28:] == 255).all() and (mask[:, 28:] == 255).all()
-    np.testing.assert_array_equal(mask[:28, :28], exported["reference"][2])
+    np.testing.assert_array_equal(decode_png(base64.b64decode(first[MASK_PNG_OUTPUT]["b64"])), exported["reference"][2])
     # a one-input signature also takes bare values, and columnar may be a bare list
     status, bare = _post(url, {"instances": [_b64(e) for e in encoded]})
     assert status == 200 and bare == row
     status, columnar = _post(url, {"inputs": [_b64(e) for e in encoded]})
     assert status == 200 and columnar["outputs"][IMAGE_SIZE_OUTPUT] == [[28, 28], [45, 31]]
-
-
-def test_examples_signature(endpoint, exported):
-    _, url = endpoint
-    images = [np.asarray(Image.open(io.BytesIO(e))) for e in exported["encoded"]]
-    examples = [make_example(image, key=f"k{i}").SerializeToString() for i, image in enumerate(images)]
-    status, body = _post(url, {"signature_name": EXAMPLES_SIGNATURE,
-                               "instances": [{EXAMPLES_INPUT: _b64(e)} for e in examples]})
-    assert status == 200
-    for prediction, reference in zip(body["predictions"], exported["reference"]):
-        height, width = prediction[IMAGE_SIZE_OUTPUT]
-        np.testing.assert_array_equal(np.array(prediction[MASK_OUTPUT])[:height, :width], reference)
+    # the arrays signature: the masks padded to the batch's largest size, as JSON numbers
+    status, arrays = _post(url, {"signature_name": ARRAYS_SIGNATURE, "instances": [_b64(e) for e in encoded]})
+    assert status == 200 and set(arrays["predictions"][0]) == {MASK_OUTPUT, IMAGE_SIZE_OUTPUT}
+    mask = np.array(arrays["predictions"][0][MASK_OUTPUT])
+    assert mask.shape == (45, 31) and (mask[28:] == 255).all() and (mask[:, 28:] == 255).all()
+    np.testing.assert_array_equal(mask[:28, :28], exported["reference"][2])
 
 
 def _bad_requests(encoded):
@@ -207,7 +211,7 @@ def _bad_requests(encoded):
 
 
 def test_each_bad_request_gets_a_4xx_naming_the_problem(endpoint, exported):
-    kind, url = endpoint
+    kind, url = endpoint.kind, endpoint.url
     for what, path, body, expected, text in _bad_requests(exported["encoded"]):
         status, reply = _post(url, body, path)
         assert status == expected, (what, status, reply)
@@ -217,7 +221,7 @@ def test_each_bad_request_gets_a_4xx_naming_the_problem(endpoint, exported):
 
 
 def test_client_errors_quote_the_server(endpoint):
-    _, url = endpoint
+    url = endpoint.url
     with pytest.raises(ServingError, match="not a PNG or JPEG") as caught:
         ServingClient(url, MODEL).segment([b"plain text, not an image"])
     assert caught.value.status == 400
@@ -226,11 +230,90 @@ def test_client_errors_quote_the_server(endpoint):
     assert caught.value.status == 404 and "nope" in caught.value.message
 
 
+# ---------------------------------------------------------------- gRPC contract
+def _stub(endpoint):
+    """TF Serving's own PredictionService stub (tensorflow-serving-api) on the endpoint's gRPC port."""
+    import grpc
+    from tensorflow_serving.apis import prediction_service_pb2_grpc
+    return prediction_service_pb2_grpc.PredictionServiceStub(grpc.insecure_channel(endpoint.grpc))
+
+
+def _predict_request(encoded, model=MODEL, version=None):
+    import tensorflow as tf
+    from tensorflow_serving.apis import predict_pb2
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = model
+    if version is not None:
+        request.model_spec.version.value = version
+    request.inputs[IMAGE_BYTES_INPUT].CopyFrom(tf.make_tensor_proto(encoded))
+    return request
+
+
+def test_grpc_predict_gives_the_rest_masks(endpoint, exported):
+    import tensorflow as tf
+    response = _stub(endpoint).Predict(_predict_request(exported["encoded"]), timeout=60)
+    assert set(response.outputs) == {MASK_PNG_OUTPUT, IMAGE_SIZE_OUTPUT}
+    assert response.model_spec.name == MODEL and response.model_spec.version.value == 1
+    assert tf.make_ndarray(response.outputs[IMAGE_SIZE_OUTPUT]).tolist() == [[28, 28]] * 3 + [[45, 31]]
+    over_rest = ServingClient(endpoint.url, MODEL).segment(exported["encoded"])
+    pngs = tf.make_ndarray(response.outputs[MASK_PNG_OUTPUT])
+    for png, rest_mask, reference in zip(pngs, over_rest, exported["reference"]):
+        np.testing.assert_array_equal(decode_png(png), rest_mask)
+        np.testing.assert_array_equal(rest_mask, reference)
+
+
+def test_grpc_errors_are_status_codes(endpoint, exported):
+    import grpc
+    stub = _stub(endpoint)
+    cases = [("not an image", _predict_request([exported["encoded"][0], b"GIF89a? no, just text"]),
+              grpc.StatusCode.INVALID_ARGUMENT, f"{IMAGE_BYTES_INPUT} holds bytes that are not a PNG or JPEG image"),
+             ("unknown model", _predict_request(exported["encoded"][:1], model="nope"),
+              grpc.StatusCode.NOT_FOUND, "nope"),
+             ("unknown version", _predict_request(exported["encoded"][:1], version=7),
+              grpc.StatusCode.NOT_FOUND, "7")]
+    for what, request, code, text in cases:
+        with pytest.raises(grpc.RpcError) as caught:
+            stub.Predict(request, timeout=60)
+        assert caught.value.code() == code, (what, caught.value.code(), caught.value.details())
+        if endpoint.kind == "local":
+            assert text in caught.value.details(), (what, caught.value.details())
+
+
+def test_grpc_client_matches_the_rest_client(endpoint, exported):
+    from coarseseg_tf.serving import GrpcServingClient
+    rest_client = ServingClient(endpoint.url, MODEL)
+    with GrpcServingClient(endpoint.grpc, MODEL, retries=0) as client:
+        assert client.status() == rest_client.status()
+        signatures = client.metadata()["metadata"]["signature_def"]["signature_def"]
+        assert set(signatures[SERVING_SIGNATURE]["outputs"]) == {MASK_PNG_OUTPUT, IMAGE_SIZE_OUTPUT}
+        for mask, reference in zip(client.segment(exported["encoded"]), exported["reference"]):
+            np.testing.assert_array_equal(mask, reference)
+        arrays = client.predict({IMAGE_BYTES_INPUT: exported["encoded"][2:]}, signature_name=ARRAYS_SIGNATURE)
+        assert arrays[MASK_OUTPUT].shape == (2, 45, 31) and (arrays[MASK_OUTPUT][0, 28:] == 255).all()
+        with pytest.raises(ServingError, match="not a PNG or JPEG") as caught:
+            client.segment([b"plain text, not an image"])
+        assert (caught.value.status, caught.value.code) == (400, "INVALID_ARGUMENT")
+    with GrpcServingClient(endpoint.grpc, MODEL, version=7, retries=0) as client:
+        with pytest.raises(ServingError) as caught:
+            client.segment(exported["encoded"][:1])
+        assert (caught.value.status, caught.value.code) == (404, "NOT_FOUND")
+
+
+def test_grpc_client_retries_then_names_the_unreachable_server():
+    from coarseseg_tf.serving import GrpcServingClient
+    started = time.time()
+    with GrpcServingClient(f"127.0.0.1:{_free_port()}", MODEL, retries=2, backoff=0.01, timeout=5) as client:
+        with pytest.raises(ServingError) as caught:
+            client.status()
+    assert caught.value.code == "UNAVAILABLE" and caught.value.status == 503
+    assert time.time() - started < 20
+
+
 # ---------------------------------------------------------------- local server only
 @pytest.fixture(scope="module")
 def local(exported):
     server = _local_server(exported["base"], version_labels={"stable": 1, "canary": 5},
-                           max_request_bytes=2_000_000)
+                           max_request_bytes=2_000_000, grpc_port=0)
     yield server
     server.stop()
 
@@ -504,6 +587,7 @@ def test_cli_predict_via_server_equals_via_model(local, exported, tmp_path):
     exported["model"].save(keras_path)
     outputs = {}
     for name, source in [("server", ["--server", local.url, "--model-name", MODEL]),
+                         ("grpc", ["--server", f"grpc://{local.grpc_target}", "--model-name", MODEL]),
                          ("keras", ["--model", str(keras_path)]),
                          ("saved_model", ["--model", str(exported["base"])])]:
         outputs[name] = tmp_path / f"{name}.png"
@@ -512,10 +596,12 @@ def test_cli_predict_via_server_equals_via_model(local, exported, tmp_path):
     np.testing.assert_array_equal(masks["server"], exported["reference"][3])
     np.testing.assert_array_equal(masks["keras"], masks["server"])
     np.testing.assert_array_equal(masks["saved_model"], masks["server"])
+    np.testing.assert_array_equal(masks["grpc"], masks["server"])
     (tmp_path / "bad.png").write_bytes(b"not an image")
-    with pytest.raises(SystemExit, match="cannot read image .*not a PNG or JPEG"):
-        main(["predict", str(tmp_path / "bad.png"), "--server", local.url, "--model-name", MODEL,
-              "-o", str(tmp_path / "x.png")])
+    for server in (local.url, f"grpc://{local.grpc_target}"):
+        with pytest.raises(SystemExit, match="cannot read image .*not a PNG or JPEG"):
+            main(["predict", str(tmp_path / "bad.png"), "--server", server, "--model-name", MODEL,
+                  "-o", str(tmp_path / "x.png")])
 
 
 def test_cli_export_writes_the_next_version(exported, tmp_path):

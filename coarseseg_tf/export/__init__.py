@@ -4,7 +4,7 @@ The names of the signatures and tensors are in :mod:`coarseseg_tf.export.contrac
 imports nothing; the functions below load TensorFlow when first read (:mod:`coarseseg_tf.lazy`).
 """
 from coarseseg_tf.export.contract import (  # noqa: F401
-    EXAMPLES_INPUT, EXAMPLES_SIGNATURE, IMAGE_BYTES_INPUT, PROBABILITIES_OUTPUT, SERVING_SIGNATURE)
+    ARRAYS_SIGNATURE, EXAMPLES_INPUT, EXAMPLES_SIGNATURE, IMAGE_BYTES_INPUT, PROBABILITIES_OUTPUT, SERVING_SIGNATURE)
 from coarseseg_tf.lazy import lazy_exports
 
 _EXPORTS = {name: "coarseseg_tf.export.signatures" for name in (

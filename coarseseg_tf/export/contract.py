@@ -1,26 +1,35 @@
 """The serving contract: the names a SavedModel's callers rely on, spelled once.
 
 Exporters (:mod:`coarseseg_tf.export.signatures`), TFMA (:mod:`coarseseg_tf.evaluation`),
-the REST client and the local server import these names; none of them spells the strings.
-This module imports nothing, so a client that only talks JSON does not load TensorFlow.
+the REST and gRPC clients and the local server import these names; none of them spells the
+strings. This module imports nothing, so a client that only talks JSON does not load TensorFlow.
 
-Signatures (both take a batch B of strings and return the same outputs):
+Signatures (each takes a batch B of strings):
 
-``SERVING_SIGNATURE``   input ``IMAGE_BYTES_INPUT``: (B,) encoded PNG or JPEG images
-``EXAMPLES_SIGNATURE``  input ``EXAMPLES_INPUT``: (B,) serialized tf.Examples (TFMA feeds these)
+``SERVING_SIGNATURE``   input ``IMAGE_BYTES_INPUT``: (B,) encoded PNG or JPEG images;
+                        outputs ``MASK_PNG_OUTPUT`` and ``IMAGE_SIZE_OUTPUT``
+``EXAMPLES_SIGNATURE``  input ``EXAMPLES_INPUT``: (B,) serialized tf.Examples (TFMA feeds
+                        these); the same outputs as ``SERVING_SIGNATURE``
+``ARRAYS_SIGNATURE``    input ``IMAGE_BYTES_INPUT``; outputs ``MASK_OUTPUT``,
+                        ``IMAGE_SIZE_OUTPUT`` and, when exported with them, ``PROBABILITIES_OUTPUT``
+
+The default signature returns each mask once, as a PNG: TF Serving's REST API has no
+output filter, so an array output there would travel as JSON numbers (65,536 of them for
+one 256×256 mask) beside the PNG in every answer. Callers that want arrays ask for them.
 
 Outputs, with Hmax, Wmax the largest height and width in the batch:
 
-``MASK_OUTPUT``          uint8 (B, Hmax, Wmax) class ids, 255 outside each image
 ``MASK_PNG_OUTPUT``      string (B,) single-channel PNG of each mask at its own size; the
                          name ends in ``_bytes`` so that TF Serving's REST API returns it
                          base64-encoded (see :mod:`coarseseg_tf.serving.rest`)
 ``IMAGE_SIZE_OUTPUT``    int32 (B, 2) height, width of each image
-``PROBABILITIES_OUTPUT`` float32 (B, Hmax, Wmax, L), only when exported with probabilities
+``MASK_OUTPUT``          uint8 (B, Hmax, Wmax) class ids, 255 outside each image
+``PROBABILITIES_OUTPUT`` float32 (B, Hmax, Wmax, L), 0 outside each image
 """
 
 SERVING_SIGNATURE = "serving_default"
 EXAMPLES_SIGNATURE = "serving_examples"
+ARRAYS_SIGNATURE = "serving_arrays"
 
 IMAGE_BYTES_INPUT = "image_bytes"
 EXAMPLES_INPUT = "examples"

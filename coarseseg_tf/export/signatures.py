@@ -1,22 +1,26 @@
 """SavedModel signatures for TF Serving and TFMA: encoded images or tf.Examples in, masks out.
 
-Two signatures, with the same outputs:
+Three signatures (names in :mod:`coarseseg_tf.export.contract`):
 
 ``serving_default``   input ``image_bytes``: string (B,), encoded PNG (8 or 16 bits) or
                       JPEG images of any sizes, decoded to [0, 1] as ``model.segment``
                       scales arrays (:mod:`coarseseg_tf.images`) and to the model's
                       channel count (an RGB image sent to a grayscale model is
-                      converted, and the other way round)
+                      converted, and the other way round);
+                      outputs ``mask_png_bytes`` and ``image_size``
 ``serving_examples``  input ``examples``: string (B,), serialized tf.Examples whose
-                      ``image/encoded`` holds the image (what TFMA feeds in the pipeline)
+                      ``image/encoded`` holds the image (what TFMA feeds in the pipeline);
+                      the same outputs as ``serving_default``
+``serving_arrays``    input ``image_bytes`` as ``serving_default``; outputs ``mask``,
+                      ``image_size`` and, when exported with ``include_probabilities=True``,
+                      ``probabilities``
 
 Outputs, with Hmax, Wmax the largest height and width in the request:
 
-``mask``              uint8 (B, Hmax, Wmax): per-pixel class; 255 outside each image
 ``mask_png_bytes``    string (B,): single-channel PNG of each mask at its own size
 ``image_size``        int32 (B, 2): height, width of each image
-``probabilities``     float32 (B, Hmax, Wmax, L), 0 outside each image; only when exported
-                      with ``include_probabilities=True`` (it is L times the mask's size)
+``mask``              uint8 (B, Hmax, Wmax): per-pixel class; 255 outside each image
+``probabilities``     float32 (B, Hmax, Wmax, L), 0 outside each image (L times the mask's size)
 
 A batch whose images share one size runs through the network as one batch; a batch of
 mixed sizes runs image by image, because padding an image would change the
@@ -30,14 +34,11 @@ import numpy as np
 import tensorflow as tf
 
 from coarseseg_tf.data.examples import decode_image_tensor, image_bytes_from_examples
-from coarseseg_tf.export.contract import PNG_MAGIC
+from coarseseg_tf.export.contract import (
+    ARRAYS_SIGNATURE, EXAMPLES_INPUT, EXAMPLES_SIGNATURE, IMAGE_BYTES_INPUT, IMAGE_SIZE_OUTPUT, MASK_OUTPUT,
+    MASK_PNG_OUTPUT, PNG_MAGIC, PROBABILITIES_OUTPUT, SERVING_SIGNATURE)
 from coarseseg_tf.labels import IGNORE_LABEL
 
-SERVING_SIGNATURE = "serving_default"
-EXAMPLES_SIGNATURE = "serving_examples"
-IMAGE_BYTES_INPUT = "image_bytes"
-EXAMPLES_INPUT = "examples"
-PROBABILITIES_OUTPUT = "probabilities"
 #: mask value outside an image that is smaller than the largest one in its batch
 PAD_LABEL = IGNORE_LABEL
 
@@ -56,15 +57,14 @@ def _decode_checked(data, index, channels, what):
         return decode_image_tensor(data, channels)
 
 
-def segment_encoded_images(model, encoded, include_probabilities=False, what=IMAGE_BYTES_INPUT):
-    """Graph function body: encoded images (B,) string -> dict of the outputs above.
+def segment_encoded_images(model, encoded, what=IMAGE_BYTES_INPUT):
+    """Graph function body: encoded images (B,) string -> {mask, image_size, probabilities} (above).
 
     Args:
       model: a :class:`coarseseg_tf.CoarseSegModel` (or any Keras model mapping
         (B, H, W, C) float32 in [0, 1] to probabilities (B, H, W, L), with
         ``input_channels`` and ``num_classes`` attributes).
       encoded: (B,) string tensor of PNG/JPEG bytes, B >= 1.
-      include_probabilities: also return ``probabilities`` (B, Hmax, Wmax, L).
       what: the input's name in error messages.
     """
     channels, num_classes = int(model.input_channels), int(model.num_classes)
@@ -103,31 +103,42 @@ def segment_encoded_images(model, encoded, include_probabilities=False, what=IMA
     cols = tf.range(max_size[1])[None, None, :] < sizes[:, 1, None, None]
     mask = tf.where(rows & cols, tf.cast(tf.argmax(probabilities, axis=-1), tf.uint8),
                     tf.constant(PAD_LABEL, tf.uint8))
+    return {MASK_OUTPUT: mask, IMAGE_SIZE_OUTPUT: sizes, PROBABILITIES_OUTPUT: probabilities}
+
+
+def _png_outputs(arrays):
+    """{mask, image_size, ...} -> {mask_png_bytes, image_size}: each mask as a PNG at its own size."""
+    mask, sizes = arrays[MASK_OUTPUT], arrays[IMAGE_SIZE_OUTPUT]
     png = tf.map_fn(lambda i: tf.io.encode_png(mask[i, :sizes[i, 0], :sizes[i, 1], None]),
-                    tf.range(count), fn_output_signature=tf.string)
-    outputs = {"mask": mask, "mask_png_bytes": png, "image_size": sizes}
-    if include_probabilities:
-        outputs[PROBABILITIES_OUTPUT] = probabilities
-    return outputs
+                    tf.range(tf.shape(mask)[0]), fn_output_signature=tf.string)
+    return {MASK_PNG_OUTPUT: png, IMAGE_SIZE_OUTPUT: sizes}
 
 
 def serving_functions(model, include_probabilities=False):
-    """{signature name: tf.function} of both signatures, traced for (B,) string inputs."""
+    """{signature name: tf.function} of the three signatures, traced for (B,) string inputs.
+
+    ``include_probabilities`` adds ``probabilities`` to ``serving_arrays`` only.
+    """
     def image_bytes_fn(image_bytes):
-        return segment_encoded_images(model, image_bytes, include_probabilities, IMAGE_BYTES_INPUT)
+        return _png_outputs(segment_encoded_images(model, image_bytes, IMAGE_BYTES_INPUT))
 
     def examples_fn(examples):
-        return segment_encoded_images(model, image_bytes_from_examples(examples),
-                                      include_probabilities, f"{EXAMPLES_INPUT} (image/encoded)")
+        return _png_outputs(segment_encoded_images(model, image_bytes_from_examples(examples),
+                                                   f"{EXAMPLES_INPUT} (image/encoded)"))
 
-    return {SERVING_SIGNATURE: tf.function(
-                image_bytes_fn, input_signature=[tf.TensorSpec([None], tf.string, name=IMAGE_BYTES_INPUT)]),
-            EXAMPLES_SIGNATURE: tf.function(
-                examples_fn, input_signature=[tf.TensorSpec([None], tf.string, name=EXAMPLES_INPUT)])}
+    def arrays_fn(image_bytes):
+        arrays = segment_encoded_images(model, image_bytes, IMAGE_BYTES_INPUT)
+        return arrays if include_probabilities else {
+            name: value for name, value in arrays.items() if name != PROBABILITIES_OUTPUT}
+
+    images, examples = (tf.TensorSpec([None], tf.string, name=name) for name in (IMAGE_BYTES_INPUT, EXAMPLES_INPUT))
+    return {SERVING_SIGNATURE: tf.function(image_bytes_fn, input_signature=[images]),
+            EXAMPLES_SIGNATURE: tf.function(examples_fn, input_signature=[examples]),
+            ARRAYS_SIGNATURE: tf.function(arrays_fn, input_signature=[images])}
 
 
 def export_saved_model(model, export_dir: str, include_probabilities: bool = False) -> str:
-    """Writes ``model`` as a SavedModel with both signatures to ``export_dir``; returns it.
+    """Writes ``model`` as a SavedModel with the three signatures to ``export_dir``; returns it.
 
     ``export_dir`` is the directory TF Serving loads (one version directory,
     ``<model_base_path>/<version>/``): see :func:`next_version_dir`.
@@ -178,11 +189,11 @@ def resolve_saved_model_dir(path: str) -> str:
 def load_serving_model(path: str):
     """Loads a SavedModel written by :func:`export_saved_model` (or the latest version under a base path).
 
-    Returns the loaded object; ``.signatures["serving_default"]`` and
-    ``.signatures["serving_examples"]`` are the callables.
+    Returns the loaded object; ``.signatures[name]`` are the callables, for each name in
+    :mod:`coarseseg_tf.export.contract`.
     """
     loaded = tf.saved_model.load(resolve_saved_model_dir(path))
-    missing = {SERVING_SIGNATURE, EXAMPLES_SIGNATURE} - set(loaded.signatures)
+    missing = {SERVING_SIGNATURE, EXAMPLES_SIGNATURE, ARRAYS_SIGNATURE} - set(loaded.signatures)
     if missing:
         raise ValueError(f"{path} lacks the signatures {sorted(missing)}: export it with "
                          "coarseseg_tf.export.export_saved_model")
@@ -198,9 +209,9 @@ def segment_image_bytes(serving_fn, encoded_images) -> list[np.ndarray]:
       encoded_images: a sequence of PNG/JPEG bytes.
     Raises tf.errors.InvalidArgumentError naming an input that is not an image.
     """
-    outputs = serving_fn(image_bytes=tf.constant(list(encoded_images), tf.string))
-    masks, sizes = outputs["mask"].numpy(), outputs["image_size"].numpy()
-    return [mask[:height, :width] for mask, (height, width) in zip(masks, sizes)]
+    from coarseseg_tf.data.examples import decode_png
+    outputs = serving_fn(**{IMAGE_BYTES_INPUT: tf.constant(list(encoded_images), tf.string)})
+    return [decode_png(png, MASK_PNG_OUTPUT) for png in outputs[MASK_PNG_OUTPUT].numpy()]
 
 
 def load_image_segmenter(path: str):

@@ -1,24 +1,42 @@
-"""One predict call of the local server: request body -> tensors -> signature -> response body.
+"""One predict call of the local server, for both protocols: inputs -> signature -> outputs.
 
-The JSON rules are :mod:`coarseseg_tf.serving.rest`'s and the version lookup is
-:mod:`coarseseg_tf.serving.versions`'; what is left here needs TensorFlow (imported per
-call, so that importing the server stays light): typing the values against the
-signature's input specs, the pixel limit on each image, and op errors as clients read them.
+The REST and gRPC front ends (:mod:`~coarseseg_tf.serving.server`,
+:mod:`~coarseseg_tf.serving.grpc_server`) each turn their request into
+``{input name: batched nested list}`` and call :meth:`Predictor.run`, so the version lookup
+(:mod:`coarseseg_tf.serving.versions`), the checks of the inputs against the signature,
+the pixel limit on each image and the mapping of op errors are written once. Errors are
+:class:`~coarseseg_tf.serving.rest.RestError` with an HTTP status; the gRPC front end maps
+that status to a gRPC code. TensorFlow is imported per call, so importing the server stays light.
 """
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from coarseseg_tf.serving import rest
 from coarseseg_tf.serving.image_limits import check_image_pixels
 from coarseseg_tf.serving.rest import RestError
-from coarseseg_tf.serving.versions import ModelVersions
+from coarseseg_tf.serving.versions import ModelVersions, ServedVersion
 
 DEFAULT_MAX_IMAGE_PIXELS = 4096 * 4096
 
 
+@dataclass
+class SignatureCall:
+    """A signature a request resolved to: the served version, the signature's name and function."""
+
+    served: ServedVersion
+    name: str
+    function: object
+
+    @property
+    def input_specs(self) -> dict:
+        """{input name: tf.TensorSpec}."""
+        return self.function.structured_input_signature[1]
+
+
 class Predictor:
-    """Answers ``:predict`` requests for the versions of one model.
+    """Answers predict requests for the versions of one model.
 
     Args:
       models: the served versions.
@@ -30,25 +48,40 @@ class Predictor:
     def __init__(self, models: ModelVersions, max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS):
         self.models, self.max_image_pixels = models, int(max_image_pixels)
 
-    def predict(self, name: str, version: int | None, label: str | None, body: bytes) -> dict:
-        """A predict request body -> the response JSON; RestError for what the client got wrong."""
-        import tensorflow as tf
-        request = rest.parse_predict_body(body)
+    def signature(self, name: str, version: int | None, label: str | None, signature_name: str) -> SignatureCall:
+        """The signature a request names; RestError 404 for an unknown model or version, 400 for a signature."""
         served = self.models.get(name, version, label)
-        signature_name = rest.requested_signature(request)
-        function = served.signature(signature_name)
-        specs = function.structured_input_signature[1]
+        return SignatureCall(served, signature_name, served.signature(signature_name))
+
+    def run(self, call: SignatureCall, inputs: dict) -> dict:
+        """{input name: batched nested list of Python values} -> {output name: numpy array}.
+
+        RestError 400 for inputs that do not fit the signature, an image over the pixel
+        limit, or bytes the signature refuses; 500 for another op error.
+        """
+        import tensorflow as tf
+        specs = call.input_specs
+        if sorted(inputs) != sorted(specs):
+            raise RestError(400, f"signature {call.name} takes the inputs {sorted(specs)}, "
+                                 f"the request has {sorted(inputs)}")
         tensors = {}
-        for input_name, value in rest.batched_inputs(request, specs).items():
+        for input_name, value in inputs.items():
             check_image_pixels(input_name, value, self.max_image_pixels)
-            tensors[input_name] = _tensor(input_name, value, specs[input_name], signature_name)
+            tensors[input_name] = _tensor(input_name, value, specs[input_name], call.name)
         try:
-            outputs = function(**tensors)
+            outputs = call.function(**tensors)
         except tf.errors.InvalidArgumentError as error:
             raise RestError(400, op_error_message(error)) from None
         except tf.errors.OpError as error:
             raise RestError(500, op_error_message(error)) from None
-        return rest.predict_response({key: value.numpy().tolist() for key, value in outputs.items()},
+        return {key: value.numpy() for key, value in outputs.items()}
+
+    def predict_json(self, name: str, version: int | None, label: str | None, body: bytes) -> dict:
+        """A REST predict request body -> the response JSON; RestError for what the client got wrong."""
+        request = rest.parse_predict_body(body)
+        call = self.signature(name, version, label, rest.requested_signature(request))
+        outputs = self.run(call, rest.batched_inputs(request, call.input_specs))
+        return rest.predict_response({key: value.tolist() for key, value in outputs.items()},
                                      rest.is_row_format(request))
 
 
@@ -59,7 +92,7 @@ def _tensor(input_name: str, value, spec, signature_name: str):
         tensor = tf.constant(value, dtype=spec.dtype)
     except (TypeError, ValueError) as error:
         raise RestError(400, f"input {input_name}: cannot make a {spec.dtype.name} tensor "
-                             f"of shape {spec.shape} from the JSON value ({error})") from None
+                             f"of shape {spec.shape} from the request's value ({error})") from None
     if not spec.shape.is_compatible_with(tensor.shape):
         raise RestError(400, f"input {input_name} has shape {tensor.shape.as_list()} but signature "
                              f"{signature_name} expects {spec.shape}")

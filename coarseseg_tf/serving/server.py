@@ -1,4 +1,4 @@
-"""A local stand-in for TF Serving's REST API over the SavedModels that the Pusher writes.
+"""A local stand-in for TF Serving's REST (and gRPC) API over the SavedModels that the Pusher writes.
 
 Production serves models with the official ``tensorflow/serving`` image (see
 ``serving/`` at the repository root). This server exists because the model server
@@ -25,7 +25,9 @@ What it implements of TF Serving's REST API (``/v1``):
 What it adds: a limit on the pixels of each PNG/JPEG in a request, bare or inside a
 tf.Example (``max_image_pixels``, read from the image header before decoding), and the
 connection limits of :mod:`~coarseseg_tf.serving.wsgi_server` (read timeout, worker
-threads, open connections). What it leaves out: gRPC, ``:classify`` / ``:regress``,
+threads, open connections). With ``grpc_port`` it also answers TF Serving's gRPC
+PredictionService and ModelService (:mod:`~coarseseg_tf.serving.grpc_server`) from the
+same versions and predict path. What it leaves out: ``:classify`` / ``:regress``,
 several models per server, batching across requests, monitoring endpoints.
 
 This module routes: URL -> handler, HTTP status codes, as a WSGI application. The JSON
@@ -127,10 +129,10 @@ class ServingApp:
     def _answer(self, method: str, path: str, environ) -> dict:
         name, version, label, verb = _route(method, path)
         if verb == ":predict":
-            return self.predictor.predict(name, version, label, _body(environ, self.max_request_bytes))
+            return self.predictor.predict_json(name, version, label, _body(environ, self.max_request_bytes))
         if verb == "/metadata":
             served = self.models.get(name, version, label)
-            return rest.model_metadata(name, served.version, served.signature_defs)
+            return rest.model_metadata(name, served.version, served.signature_defs_json())
         return self.models.status(name, version, label)
 
 
@@ -153,22 +155,37 @@ class LocalModelServer:
       threads: worker threads running requests; more requests wait their turn.
       connection_limit: open connections; more wait in the listen backlog.
       read_timeout: seconds a connection may stay silent before it is closed.
+      grpc_port: also serve TF Serving's gRPC API on this port (TF Serving's is 8500; 0: a
+        free one, see ``grpc_target``); None (the default): REST only. The gRPC side runs
+        ``threads`` calls at once, refuses calls beyond ``connection_limit`` in progress,
+        and messages over ``max_request_bytes``.
     """
 
     def __init__(self, model_name: str, model_base_path: str, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
                  num_versions: int = 1, version_labels=None, poll_seconds: float = DEFAULT_POLL_SECONDS,
                  max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS,
                  max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES, threads: int = DEFAULT_THREADS,
-                 connection_limit: int = DEFAULT_CONNECTION_LIMIT, read_timeout: int = DEFAULT_READ_TIMEOUT):
+                 connection_limit: int = DEFAULT_CONNECTION_LIMIT, read_timeout: int = DEFAULT_READ_TIMEOUT,
+                 grpc_port: int | None = None):
         self.models = ModelVersions(model_name, model_base_path, num_versions, version_labels)
         self.poll_seconds = float(poll_seconds)
         self.models.refresh()
         if not self.models.versions():
             log.warning("no loadable version under %s yet; polling every %.1fs",
                         model_base_path, self.poll_seconds)
-        self.app = ServingApp(self.models, Predictor(self.models, max_image_pixels), max_request_bytes)
+        predictor = Predictor(self.models, max_image_pixels)
+        self.app = ServingApp(self.models, predictor, max_request_bytes)
         self._http = WsgiServer(self.app, host, port, threads=threads, connection_limit=connection_limit,
                                 read_timeout=read_timeout, max_body_bytes=int(max_request_bytes) + DRAIN_BYTES)
+        self._grpc = None
+        if grpc_port is not None:
+            from coarseseg_tf.serving.grpc_server import GrpcServer  # loads grpc and TensorFlow: only when asked
+            try:
+                self._grpc = GrpcServer(predictor, host, grpc_port, threads=threads,
+                                        max_concurrent_rpcs=connection_limit, max_request_bytes=max_request_bytes)
+            except OSError:
+                self._http.stop()  # the REST port is bound already: free it
+                raise
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -176,6 +193,11 @@ class LocalModelServer:
     def url(self) -> str:
         host, port = self._http.address
         return f"http://{host}:{port}"
+
+    @property
+    def grpc_target(self) -> str | None:
+        """``host:port`` of the gRPC API, None when it is off."""
+        return self._grpc.target if self._grpc else None
 
     def _poll(self):
         while not self._stop.wait(self.poll_seconds):
@@ -189,15 +211,21 @@ class LocalModelServer:
         thread.start()
         self._threads.append(thread)
 
+    def _start_beside_http(self) -> None:
+        """Starts what runs beside the REST loop: polling, and gRPC (on grpc's own threads)."""
+        if self._grpc:
+            self._grpc.start()
+        self._start_thread(self._poll, "serving-poll")
+
     def start(self) -> "LocalModelServer":
         """Serves and polls from daemon threads; returns self."""
+        self._start_beside_http()
         self._start_thread(self._http.serve_until_stopped, "serving-http")
-        self._start_thread(self._poll, "serving-poll")
         return self
 
     def serve_forever(self) -> None:
-        """Serves in this thread (polling in another) until interrupted."""
-        self._start_thread(self._poll, "serving-poll")
+        """Serves REST in this thread, the rest beside it, until interrupted."""
+        self._start_beside_http()
         try:
             self._http.serve_until_stopped()
         finally:
@@ -206,6 +234,8 @@ class LocalModelServer:
     def stop(self) -> None:
         self._stop.set()
         self._http.stop()
+        if self._grpc:
+            self._grpc.stop()
         for thread in self._threads:
             if thread is not threading.current_thread():
                 thread.join(timeout=5)

@@ -35,7 +35,7 @@ class ServedVersion:
       version: the integer directory name.
       path: the version directory.
       loaded: what ``tf.saved_model.load`` returned; ``loaded.signatures`` are the callables.
-      signature_defs: {signature name: SignatureDef as JSON}, what ``/metadata`` reports.
+      signature_defs: {signature name: SignatureDef proto}, what the metadata calls report.
     """
 
     version: int
@@ -51,18 +51,21 @@ class ServedVersion:
                                  f"(this model has {sorted(signatures)})")
         return signatures[name]
 
+    def signature_defs_json(self) -> dict:
+        """{name: SignatureDef as JSON}, in the shape of TF Serving's REST ``/metadata``."""
+        from google.protobuf import json_format
+        return {name: json_format.MessageToDict(definition, preserving_proto_field_name=True,
+                                                including_default_value_fields=True)
+                for name, definition in self.signature_defs.items()}
 
-def _signature_defs_json(saved_model_dir: str) -> dict:
-    """{name: SignatureDef as JSON} of a SavedModel, in TF Serving's metadata shape."""
-    from google.protobuf import json_format
+
+def _signature_defs(saved_model_dir: str) -> dict:
+    """{name: SignatureDef proto} of a SavedModel, without the internal init signature (as TF Serving)."""
     from tensorflow.core.protobuf import saved_model_pb2
     proto = saved_model_pb2.SavedModel()
     with open(os.path.join(saved_model_dir, "saved_model.pb"), "rb") as f:
         proto.ParseFromString(f.read())
-    # TF Serving hides the internal init signature too
-    return {name: json_format.MessageToDict(definition, preserving_proto_field_name=True,
-                                            including_default_value_fields=True)
-            for name, definition in proto.meta_graphs[0].signature_def.items()
+    return {name: definition for name, definition in proto.meta_graphs[0].signature_def.items()
             if not name.startswith("__")}
 
 
@@ -114,7 +117,7 @@ class ModelVersions:
         import tensorflow as tf
         path = os.path.join(self.base_path, str(version))
         try:
-            served = ServedVersion(version, path, tf.saved_model.load(path), _signature_defs_json(path))
+            served = ServedVersion(version, path, tf.saved_model.load(path), _signature_defs(path))
         except Exception as error:  # a broken or half-written export must not stop the server
             message = f"{type(error).__name__}: {error}"
             with self._lock:
