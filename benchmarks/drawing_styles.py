@@ -40,7 +40,8 @@ from coarseseg_tf.models.objectives import DEFAULT_METHOD, METHODS  # noqa: E402
 RESULTS = os.path.join(os.path.dirname(__file__), "results")
 
 #: the methods compared, in column order; the default is whatever fit() uses
-BASELINES = ("supervised", "naive", "partial_ce", "cm", "cm_positive_only", "grabcut", "random_walker")
+BASELINES = ("supervised", "naive", "partial_ce", "cm", "cm_positive_only", "grabcut", "random_walker",
+             "consensus_crf")
 #: seeds of an ordinary cell and of the headline cells
 SEEDS, HEADLINE_SEEDS = (0, 1), (0, 1, 2)
 #: (dataset, style) cells: every style on clean MNIST, three or more on the other datasets
