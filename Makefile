@@ -9,14 +9,14 @@ PYTHON310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python
 
 .PHONY: demo demo-library test test-fast bench venv clean
 
+# stardist is installed only for the nuclei image and mask it ships
+# (coarseseg_tf.data.datasets.nuclei), with --no-deps: only its data files are read, so its
+# code's dependencies (csbdeep, numba, imageio) would be unused installs outside the pinned stack
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found: install python3.10 (TFX 1.16 needs it)"; exit 1; }
 	$(PYTHON310) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip<25" wheel
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[pipeline,datasets,dev]"
-	# stardist only for the nuclei image and mask it ships (coarseseg_tf.data.datasets.nuclei);
-	# --no-deps: only its data files are read, so its code's dependencies (csbdeep, numba,
-	# imageio) would be unused installs outside the pinned TFX stack
 	$(PY) -m pip install --quiet --no-deps -c constraints.txt stardist==0.9.2
 	touch $@
 
