@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -200,13 +201,19 @@ def drawing_style(args):
 HELD_OUT_PNG = "digit-{:05d}.png"
 
 
-def _write_pngs(images, directory, name):
-    """Writes each image (H, W, C) in [0, 1] as an 8-bit PNG ``directory/name.format(i)``."""
+def _write_png(image, path):
+    """Writes an image (H, W, C) in [0, 1] as an 8-bit PNG at ``path``."""
     from coarseseg_tf.data.examples import encode_png, to_uint8_image
-    os.makedirs(directory, exist_ok=True)
-    for i, image in enumerate(images):
-        with open(os.path.join(directory, name.format(i)), "wb") as f:
-            f.write(encode_png(to_uint8_image(image)))
+    with open(path, "wb") as f:
+        f.write(encode_png(to_uint8_image(image)))
+
+
+def _write_together(outputs):
+    """{target path: function writing it to a given path}: all appear, or none (staging)."""
+    from coarseseg_tf.staging import staged
+    with staged(*outputs) as paths:
+        for write, path in zip(outputs.values(), paths):
+            write(path)
 
 
 # ---------------------------------------------------------------- commands
@@ -223,21 +230,26 @@ def cmd_synthesize(args):
     if args.source == "mnist":
         train, test = make_coarse_mnist(args.num_train, args.num_test, args.seed, args.noise_sigma,
                                         style=style, progress=_progress("drawings"))
-        np.savez_compressed(args.output, images=train.images, masks=train.masks,
-                            positive=train.positive, negative=train.negative)
-        if args.test_output:
-            np.savez_compressed(args.test_output, images=test.images, masks=test.masks)
-            print(f"wrote {len(test.images)} held-out digits with true masks to {args.test_output}")
-        if args.png_dir:
-            _write_pngs(test.images, args.png_dir, HELD_OUT_PNG)
-            print(f"wrote {len(test.images)} held-out digits as {os.path.join(args.png_dir, HELD_OUT_PNG.format(0))}, ...")
+        arrays = {"images": train.images, "masks": train.masks, "positive": train.positive,
+                  "negative": train.negative}
     else:
         data = _load_npz(args.source, need=("images", "masks"), what="source")
         keys = [array_key(i) for i in range(len(data["masks"]))]
         pos, neg = draw_all(data["masks"], keys, style, seed=args.seed, progress=_progress("drawings"))
-        np.savez_compressed(args.output, images=data["images"], masks=data["masks"],
-                            positive=pos, negative=neg)
+        arrays = {"images": data["images"], "masks": data["masks"], "positive": pos, "negative": neg}
+    outputs = {args.output: functools.partial(np.savez_compressed, **arrays)}
+    if args.source == "mnist" and args.test_output:
+        outputs[args.test_output] = functools.partial(np.savez_compressed, images=test.images, masks=test.masks)
+    if args.png_dir:
+        for i, image in enumerate(test.images):
+            outputs[os.path.join(args.png_dir, HELD_OUT_PNG.format(i))] = functools.partial(_write_png, image)
+    _write_together(outputs)
     print(f"wrote drawings to {args.output}")
+    if args.source == "mnist" and args.test_output:
+        print(f"wrote {len(test.images)} held-out digits with true masks to {args.test_output}")
+    if args.png_dir:
+        print(f"wrote {len(test.images)} held-out digits as "
+              f"{os.path.join(args.png_dir, HELD_OUT_PNG.format(0))}, ...")
 
 
 def _fit_from_file(data, args, config):
@@ -248,16 +260,20 @@ def _fit_from_file(data, args, config):
         validation = (val["images"], val["masks"])
     masks = data.get("masks") if config.method == "supervised" or config.use_masks else None
     return fit(data["images"], data.get("positive"), data.get("negative"), masks, config=config,
-               validation_data=validation, verbose=2)
+               validation_data=validation, verbose=2, log_dir=getattr(args, "log_dir", None))
 
 
 def cmd_train(args):
     config = _training_config(args)
     _output_path(args.output, "output", (".keras",))
+    _output_path(args.log_dir, "--log-dir", directory=True)
     data = _load_npz(args.data, num_classes=config.num_classes)
     result = _fit_from_file(data, args, config)
     result.model.save(args.output)
-    print(f"saved model to {args.output}")
+    from coarseseg_tf.viz import save_training_curves
+    curves = save_training_curves(result.history.history, os.path.splitext(args.output)[0] + "_curves.png")
+    print(f"saved model to {args.output}, training curves to {curves}"
+          + (f"; tensorboard --logdir {args.log_dir}" if args.log_dir else ""))
 
 
 def _evaluate(model, images, masks, num_classes):
@@ -574,7 +590,10 @@ def build_parser():
     p = sub.add_parser("train", help="train a model on an .npz of images and drawings")
     p.add_argument("--data", required=True, help=".npz with images and positive/negative drawings")
     p.add_argument("--validation", help=".npz with images and masks scored by mIoU after each epoch")
-    p.add_argument("--output", "-o", required=True, help=".keras file to write")
+    p.add_argument("--output", "-o", required=True,
+                   help=".keras file to write; the training curves go beside it as <name>_curves.png")
+    p.add_argument("--log-dir", help="also write TensorBoard logs (every loss term, validation mIoU, "
+                                     "example images per epoch) to this directory")
     _training_options(p)
     p.set_defaults(run=cmd_train)
 

@@ -144,7 +144,9 @@ def test_synthesize_train_evaluate_predict_visualize(tmp_path, capsys):
         assert archive["positive"].shape == (48, 28, 28)
         assert set(np.unique(archive["negative"])) <= {0, 1}
     main(["train", "--data", str(data), "--validation", str(test), "-o", str(model),
-          "--epochs", "2", "--batch-size", "16"])
+          "--epochs", "2", "--batch-size", "16", "--log-dir", str(tmp_path / "logs")])
+    assert (tmp_path / "model_curves.png").stat().st_size > 5_000
+    assert list((tmp_path / "logs" / "train").glob("events.out.tfevents.*"))
     report_path = tmp_path / "report.json"
     main(["evaluate", "--model", str(model), "--data", str(test), "-o", str(report_path)])
     report = json.loads(report_path.read_text())

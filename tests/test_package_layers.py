@@ -10,7 +10,7 @@ import pathlib
 PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "coarseseg_tf"
 
 LAYERS = [
-    ("lazy", "labels", "images", "progress", "export.contract"),
+    ("lazy", "labels", "images", "progress", "staging", "export.contract"),
     ("metrics", "losses", "label_fusion", "tiling", "data", "refine"),
     ("models",),
     ("viz", "train", "export", "evaluation"),

@@ -8,13 +8,12 @@ together or none.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from typing import Callable, Iterable, Mapping
 
 import numpy as np
 
 from coarseseg_tf.data.examples import ImageRecord, make_example, write_tfrecord
+from coarseseg_tf.staging import staged
 
 TFRECORD_NAME = "data.tfrecord.gz"
 
@@ -32,28 +31,17 @@ def write_splits(output_dir: str, splits: Mapping[str, Iterable[ImageRecord]], s
     """
     from coarseseg_tf.data.datasets.files import warn_or_raise
     output_dir = os.path.abspath(output_dir)
-    parent = os.path.dirname(output_dir)
-    os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=f".{os.path.basename(output_dir)}.partial-", dir=parent)
 
     def examples(records):
         for count, record in enumerate(records, start=1):
             yield make_example(record.image, record.mask, record.positive, record.negative, record.key)
             if progress is not None:
                 progress(count)
-    try:
-        for split, records in splits.items():
-            os.makedirs(os.path.join(staging, split))
-            if write_tfrecord(os.path.join(staging, split, TFRECORD_NAME), examples(records)) == 0:
+    with staged(*(os.path.join(output_dir, split) for split in splits)) as split_dirs:
+        for split_dir, (split, records) in zip(split_dirs, splits.items()):
+            os.makedirs(split_dir)
+            if write_tfrecord(os.path.join(split_dir, TFRECORD_NAME), examples(records)) == 0:
                 warn_or_raise(f"{output_dir}: the {split} split is empty (no images)", strict)
-        os.makedirs(output_dir, exist_ok=True)
-        for split in splits:
-            target = os.path.join(output_dir, split)
-            if os.path.exists(target):
-                os.rename(target, os.path.join(staging, f"{split}.replaced"))
-            os.rename(os.path.join(staging, split), target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return {split: os.path.join(output_dir, split, TFRECORD_NAME) for split in splits}
 
 

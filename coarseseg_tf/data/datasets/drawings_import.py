@@ -36,6 +36,7 @@ import numpy as np
 from coarseseg_tf.data.datasets.files import (DatasetError, check_size, files_by_stem, read_image,
                                      warn_or_raise)
 from coarseseg_tf.labels import IGNORE_LABEL
+from coarseseg_tf.staging import staged
 
 FORMATS = ("overlay", "labelme", "coco")
 KINDS = ("positive", "negative")
@@ -445,11 +446,14 @@ def import_drawings(source: str, output_dir: str, format: str = "overlay", image
         if orphans:
             raise DatasetError(f"{len(orphans)} drawing(s) in {source} with no image of the same stem in "
                                f"{images}: {orphans[:10]}")
-    report = []
+    report, written = [], {}
     for stem, maps in sorted(drawings.items()):
         for kind, labels in maps.items():
             if (labels != IGNORE_LABEL).any():
-                os.makedirs(os.path.join(output_dir, kind), exist_ok=True)
-                Image.fromarray(labels).save(os.path.join(output_dir, kind, stem + ".png"))
+                written[os.path.join(output_dir, kind, stem + ".png")] = labels
         report.append(Coverage(stem, *(float((maps[k] != IGNORE_LABEL).mean()) for k in KINDS)))
+    # all files appear together or none: a failure half-way leaves earlier imports as they were
+    with staged(*written) as paths:
+        for path, labels in zip(paths, written.values()):
+            Image.fromarray(labels).save(path)
     return report
