@@ -19,7 +19,7 @@ from typing import Callable
 #: terms every method logs: the total and the true-mask loss (semi-supervised images)
 COMMON_TERMS = ("loss", "mask_loss")
 #: where a refined map can go (see Objective.refined_as)
-REFINED_AS = ("mask", "positive", "drawings")
+REFINED_AS = ("mask", "drawings")
 #: every term a step can compute; a method's unused terms are 0
 ALL_TERMS = ("positive_loss", "negative_loss", "trace", "mask_loss", "consensus_loss", "smoothness")
 
@@ -62,9 +62,8 @@ class Objective:
         each image's drawings into a map with before training; None for methods that
         learn from the drawings alone.
       refined_as: where the refined map goes: ``"mask"`` (two-step: trained on as a true
-        mask, the drawings set aside) or ``"positive"`` (it replaces the positive drawing
-        as a noisy annotation, the negative drawing stays) or ``"drawings"`` (it replaces
-        both drawings: the refiner has already read the negative one).
+        mask, the drawings set aside) or ``"drawings"`` (it replaces both drawings, as
+        partial labels that the method's own terms learn from).
     """
 
     name: str

@@ -23,8 +23,7 @@ def refine_arrays(images, positive, negative, masks, refiner: str, refined_as: s
     Images with a true mask keep it. The others' drawings are refined by ``refiner``
     (``progress(done, total)`` follows it) and the refined map goes where ``refined_as``
     says: ``"mask"`` (trained on as a true mask, the drawings set aside) or
-    ``"positive"`` (it replaces the positive drawing; the negative drawing stays) or
-    ``"drawings"`` (it replaces both).
+    ``"drawings"`` (it replaces both drawings).
 
     Raises ValueError for inputs ``fit()`` would refuse, before any refinement.
     """
@@ -42,8 +41,8 @@ def refine_arrays(images, positive, negative, masks, refiner: str, refined_as: s
         pick = {name: None if maps[name] is None else maps[name][todo] for name in ("positive", "negative")}
         refined[todo] = refine_drawings(images[todo], pick["positive"], pick["negative"], refiner,
                                         num_classes, progress)
-    if refined_as in ("positive", "drawings"):
-        return refined, maps["negative"] if refined_as == "positive" else None, maps["mask"]
+    if refined_as == "drawings":
+        return refined, None, maps["mask"]
     if maps["mask"] is not None:
         refined[has_mask] = maps["mask"][has_mask]
     return None, None, refined
@@ -68,10 +67,9 @@ def refine_dataset(dataset: tf.data.Dataset, refiner: str, refined_as: str, num_
     def first_step(element):
         has_mask = tf.reduce_any(element["mask"] != IGNORE_LABEL)
         not_drawn = tf.fill(tf.shape(element["mask"]), IGNORE_LABEL)
-        if refined_as in ("positive", "drawings"):
+        if refined_as == "drawings":
             positive = tf.cond(has_mask, lambda: not_drawn, lambda: refined(element))
-            negative = element["negative"] if refined_as == "positive" else not_drawn
-            return {**element, "positive": positive, "negative": negative}
+            return {**element, "positive": positive, "negative": not_drawn}
         mask = tf.cond(has_mask, lambda: element["mask"], lambda: refined(element))
         return {**element, "mask": mask, "positive": not_drawn, "negative": not_drawn}
     return dataset.map(first_step, num_parallel_calls=tf.data.AUTOTUNE)
