@@ -99,6 +99,15 @@ def main(argv=None):
              "| the paper | paper (MNIST) | ours | measured |", "|---|---|---|---|"]
     for (paper_row, paper_value, table), (our_row, where, method) in zip(PAPER, OURS):
         lines.append(f"| {paper_row} ({table}) | {paper_value} | {our_row} | {ours(where, method)} |")
+    short = []
+    for (paper_row, paper_value, table), (our_row, where, method) in zip(PAPER, OURS):
+        measured = ours(where, method)
+        if measured[0].isdigit() and float(measured.split()[0]) < float(paper_value.split()[0]):
+            short.append(f"{our_row} {measured.split()[0]} vs {paper_value.split()[0]}")
+    lines += ["", "Where we fall short of the paper's figure: " + ("; ".join(short) or "nowhere") + ". "
+              "The protocols differ (our digits, masks and network are not the paper's: true masks reach "
+              "~98 here against its 86.2), so the order of the rows says more than their values: here "
+              "the two-step baselines beat the paper's method, which the paper reports the other way round."]
     lines += ["", "The default besides (not in the paper):", "",
               "| ours | measured |", "|---|---|",
               f"| `{DEFAULT_METHOD}`, 400 drawn | {ours('semi', f'weakly {DEFAULT_METHOD}')} |",
