@@ -19,10 +19,16 @@ def check_num_classes(num_classes: int) -> int:
     return int(num_classes)
 
 
+def out_of_range(labels: np.ndarray, num_classes: int) -> np.ndarray:
+    """Bool array: where ``labels`` is outside [0, L) and not IGNORE_LABEL."""
+    labels = np.asarray(labels)
+    return ((labels < 0) | (labels >= num_classes)) & (labels != IGNORE_LABEL)
+
+
 def first_out_of_range(labels: np.ndarray, num_classes: int):
     """The first label outside [0, L) that is not IGNORE_LABEL, or None."""
     labels = np.asarray(labels)
-    bad = ((labels < 0) | (labels >= num_classes)) & (labels != IGNORE_LABEL)
+    bad = out_of_range(labels, num_classes)
     return labels[bad][0] if bad.any() else None
 
 
@@ -71,7 +77,7 @@ def as_label_batch(labels, images: np.ndarray, num_classes: int, name: str):
                          "image and label sizes must match")
     labels = _whole_numbers(labels, name)
     # checked before the cast to int32, which would wrap large values into range
-    bad = ((labels < 0) | (labels >= num_classes)) & (labels != IGNORE_LABEL)
+    bad = out_of_range(labels, num_classes)
     if bad.any():
         index = int(np.argmax(bad.reshape(len(labels), -1).any(axis=1)))
         value = labels[index][bad[index]][0]

@@ -86,6 +86,5 @@ def refine_example(record, method: str, num_classes: int):
     ``beam.Map(refine_example, method=..., num_classes=...)`` calls per record, e.g. to
     write the two-step masks once instead of refining at every training run.
     """
-    image = np.asarray(record.image, np.float32) / 255.0  # records hold uint8 images
-    mask = get_refiner(method, num_classes).refine(image, record.positive, record.negative, num_classes)
+    mask = get_refiner(method, num_classes).refine(record.image, record.positive, record.negative, num_classes)
     return dataclasses.replace(record, mask=mask)
