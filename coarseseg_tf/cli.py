@@ -533,10 +533,19 @@ def _training_options(parser, with_method=True):
         elif f.name == "method":
             group.add_argument(flag, default=f.default, choices=METHODS,
                                help=f"{help_text}. {methods_help()}")
+        elif f.type == "bool | None":
+            group.add_argument(flag, type=_yes_no, default=f.default, metavar="{yes,no}", help=help_text)
         else:
             # int, float, str, or None standing for "the method's own" (a float when given)
             kind = type(f.default) if f.default is not None else float
             group.add_argument(flag, type=kind, default=f.default, help=help_text)
+
+
+def _yes_no(text: str) -> bool:
+    """argparse type of a switch whose default is "the method's own": yes or no."""
+    if text not in ("yes", "no"):
+        raise argparse.ArgumentTypeError(f"expected yes or no, got {text!r}")
+    return text == "yes"
 
 
 def _training_config(args, **overrides):

@@ -39,3 +39,16 @@ def test_cells_are_checked():
     bench = _load()
     with pytest.raises(SystemExit):
         bench.main(["--cells", "mnist_clean:no_such_style", "--report", "--output", "/nonexistent/x"])
+
+
+def test_columns_are_methods_or_the_defaults_ablations():
+    bench = _load()
+    columns = bench.methods()
+    default = bench.DEFAULT_METHOD
+    assert columns.count(default) == 1 and f"{default}+cm_steering" in columns
+    assert bench.parse_column(f"{default}+cm_steering") == (default, {"cm_steering": True})
+    assert bench.parse_column(f"{default}+positive_only") == (default, {"negative": None})
+    assert bench.parse_column("naive") == ("naive", {})
+    for bad in ("nope", f"{default}+nope"):
+        with pytest.raises(Exception, match="column"):
+            bench.parse_column(bad)

@@ -157,9 +157,9 @@ def test_error_unknown_method():
         fit(images, positive=labels, epoch=1)
 
 
-def _cm_loss_gradients(method, split):
+def _cm_loss_gradients(method, split, **options):
     train, _ = split
-    model = CoarseSegModel(method=method)
+    model = CoarseSegModel(method=method, **options)
     model.build()
     batch = {"image": tf.constant(train.images[:4]), "positive": tf.constant(train.positive[:4], tf.int32),
              "negative": tf.constant(train.negative[:4], tf.int32)}
@@ -180,3 +180,13 @@ def test_default_fits_cm_heads_without_steering_the_segmentation(small_split):
 def test_paper_method_trains_both_networks_jointly(small_split):
     gradients, n_trunk = _cm_loss_gradients("cm", small_split)
     assert all(g is not None for g in gradients)
+
+
+def test_cm_steering_overrides_the_methods_own_choice(small_split):
+    """The ablation switch: the default's CM terms reach the trunk with cm_steering=True,
+    and the paper's do not with cm_steering=False."""
+    steered, n_trunk = _cm_loss_gradients("consensus_crf", small_split, cm_steering=True)
+    assert any(g is not None and float(tf.reduce_sum(tf.abs(g))) > 0 for g in steered[:n_trunk])
+    detached, n_trunk = _cm_loss_gradients("cm", small_split, cm_steering=False)
+    assert all(g is None for g in detached[:n_trunk])
+    assert CoarseSegModel(method="cm", cm_steering=False).get_config()["cm_steering"] is False

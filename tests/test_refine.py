@@ -169,3 +169,40 @@ def test_cli_train_takes_a_two_step_method(tmp_path):
     main(["train", "--data", str(tmp_path / "d.npz"), "-o", str(tmp_path / "m.keras"),
           "--method", "grabcut", "--epochs", "1", "--width", "4", "--depth", "2"])
     assert (tmp_path / "m.keras").exists()
+
+
+def thin_line_case():
+    """A 2-px bright line on black under a fill 8 px wide: the fill's eroded interior
+    still holds dark pixels beside the line, and its border is mostly dark."""
+    image = np.zeros((40, 40, 1), np.float32)
+    image[8:32, 19:21] = 0.9
+    line = image[..., 0] > 0.5
+    positive = np.full((40, 40), IGNORE_LABEL, np.uint8)
+    positive[5:35, 16:24] = 1
+    return image, positive, line
+
+
+def test_checked_sure_labels_withdraw_what_the_image_contradicts():
+    image, positive, line = thin_line_case()
+    sure = REFINERS["sure"].refine(image, positive, None, 2)
+    checked = REFINERS["checked_sure"].refine(image, positive, None, 2)
+    assert ((sure == 1) & ~line).any()  # the unchecked interior is partly background
+    assert not ((checked == 1) & ~line).any() and (checked == 1).any()
+    # the fill's dark border (unlabelled in the sure labels) is labelled background
+    border = (positive == 1) & (sure == IGNORE_LABEL) & ~line
+    assert border.any() and (checked[border] == 0).all()
+    # labels never contradict the far background, which only fits the models
+    np.testing.assert_array_equal(checked[sure == 0], 0)
+
+
+def test_checked_sure_labels_keep_labels_alike_classes_share():
+    """Two classes of the same colour (two white digits) do not withdraw each other."""
+    image = np.zeros((40, 40, 1), np.float32)
+    image[5:35, 8:14] = image[5:35, 22:28] = 0.9  # within RADIUS of each other
+    image[5:35, 10] = 0.6  # some texture, so the two histograms are not trivially equal
+    positive = np.full((40, 40), IGNORE_LABEL, np.uint8)
+    positive[3:37, 6:16], positive[3:37, 20:30] = 1, 2
+    sure = REFINERS["sure"].refine(image, positive, None, 3)
+    checked = REFINERS["checked_sure"].refine(image, positive, None, 3)
+    for label in (1, 2):
+        assert (checked == label).sum() >= (sure == label).sum()

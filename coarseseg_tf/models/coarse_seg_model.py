@@ -66,6 +66,7 @@ class CoarseSegModel(keras.Model):
                                       else c.consensus_weight)
         self.smoothness_weight = float(self.objective.smoothness_weight if c.smoothness_weight is None
                                        else c.smoothness_weight)
+        self.cm_steering = bool(self.objective.cm_steering if c.cm_steering is None else c.cm_steering)
         self.trunk = build_unet_features(c.input_channels, c.width, c.depth)
         self.seg_head = layers.Conv2D(c.num_classes, 1, name="segmentation_logits")
         self.cm_heads = {
@@ -143,7 +144,7 @@ class CoarseSegModel(keras.Model):
         terms.update(self.objective.data_terms(LossInputs(
             images=images, features=features, logits=logits, probabilities=p, positive=positive,
             negative=negative, num_classes=self.num_classes, cm_heads=self.cm_heads,
-            transition=self.transition)))
+            transition=self.transition, cm_steering=self.cm_steering)))
         if self.consensus_weight:
             terms["consensus_loss"] = losses.masked_cross_entropy(
                 logits, consensus_labels(positive, negative, self.num_classes))
@@ -195,4 +196,4 @@ class CoarseSegModel(keras.Model):
     def get_config(self):
         return {**self.model_config.to_dict(), "transition_matrix": self.transition.get_config()["matrix"],
                 "consensus_weight": self.consensus_weight, "smoothness_weight": self.smoothness_weight,
-                "name": self.name}
+                "cm_steering": self.cm_steering, "name": self.name}

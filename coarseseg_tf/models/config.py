@@ -19,7 +19,8 @@ CM_FORMS = ("full", "low_rank")
 def check_field(where: str, name: str, value, types, valid, expected: str) -> None:
     """Raises ValueError ``"<where>: field '<name>' must be <expected>, got <value>"``."""
     # bool is an int in Python, but epochs=True is a config mistake
-    if (isinstance(value, bool) and types is not bool) or not isinstance(value, types) or not valid(value):
+    allowed = types if isinstance(types, tuple) else (types,)
+    if (isinstance(value, bool) and bool not in allowed) or not isinstance(value, types) or not valid(value):
         raise ValueError(f"{where}: field {name!r} must be {expected}, got {value!r}")
 
 
@@ -48,6 +49,8 @@ class ModelConfig:
         None, "weight of the cross-entropy where the drawings agree (default: the method's own)")
     smoothness_weight: float | None = setting(
         None, "weight of the contrast-sensitive smoothness prior (default: the method's own)")
+    cm_steering: bool | None = setting(
+        None, "let the confusion-matrix terms train the segmentation, not only the heads (default: the method's own)")
     edge_scale: float = setting(0.1, "β of the smoothness prior, in image intensity units")
     edge_blur: float = setting(0.0, "Gaussian blur (pixels) of the image before measuring edges")
 
@@ -69,6 +72,7 @@ class ModelConfig:
         check("transition_matrix", (list, tuple, type(None)), lambda v: True, "an L×L nested list or None")
         for name in ("consensus_weight", "smoothness_weight"):
             check(name, (int, float, type(None)), lambda v: v is None or v >= 0, "a number >= 0 or None")
+        check("cm_steering", (bool, type(None)), lambda v: True, "True, False or None")
         check("edge_scale", number, lambda v: v > 0, "a number > 0")
         check("edge_blur", number, lambda v: v >= 0, "a number >= 0")
 

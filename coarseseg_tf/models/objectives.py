@@ -32,7 +32,8 @@ class LossInputs:
     probabilities p (B, H, W, L); positive, negative (B, H, W) int32 drawings with
     255 where nothing was drawn (images trained on a true mask have none);
     cm_heads {"positive", "negative"}: ConfusionMatrixHead; transition: the
-    complementary transition layer.
+    complementary transition layer; cm_steering: whether the confusion-matrix terms
+    may train the segmentation (False: only the heads learn from them).
     """
 
     images: object
@@ -44,6 +45,7 @@ class LossInputs:
     num_classes: int
     cm_heads: dict
     transition: object
+    cm_steering: bool = True
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ class Objective:
       logged: the names among those terms worth a column in the training log.
       consensus_weight, smoothness_weight: the weights this method gives the agreement
         cross-entropy and the smoothness prior unless the config says otherwise.
+      cm_steering: whether its confusion-matrix terms train the segmentation (True) or
+        only fit the heads given it (False), unless the config says otherwise.
       refiner: the name in :data:`coarseseg_tf.refine.REFINERS` that ``fit()`` turns
         each image's drawings into a map with before training; None for methods that
         learn from the drawings alone.
@@ -73,6 +77,7 @@ class Objective:
     logged: tuple = ()
     consensus_weight: float = 0.0
     smoothness_weight: float = 0.0
+    cm_steering: bool = True
     refiner: str | None = None
     refined_as: str = "mask"
 
@@ -115,18 +120,18 @@ def naive_terms(inputs: LossInputs) -> dict:
     return {"positive_loss": losses.masked_cross_entropy(inputs.logits, label)}
 
 
-def confusion_terms(inputs: LossInputs, use_negative: bool = True, detached: bool = False) -> dict:
+def confusion_terms(inputs: LossInputs, use_negative: bool = True) -> dict:
     """The paper's terms: coarse NLL of q_o = A_o·p for the positive drawing, the
     complementary NLL of M·A_c·p for the negative one, and tr(A) of each.
 
-    ``detached``: the heads learn each drawing's confusion given the segmentation but
-    their losses do not reach θ (stop_gradient on the features and p): the CMs are
-    fitted for inspection without steering the segmentation.
+    Without ``inputs.cm_steering`` the heads learn each drawing's confusion given the
+    segmentation but their losses do not reach θ (stop_gradient on the features and p):
+    the CMs are fitted for inspection without steering the segmentation.
     """
     from keras import ops
     from coarseseg_tf import losses
     features, p = inputs.features, inputs.probabilities
-    if detached:
+    if not inputs.cm_steering:
         features, p = ops.stop_gradient(features), ops.stop_gradient(p)
     terms = {"positive_loss": ops.zeros(()), "negative_loss": ops.zeros(()), "trace": ops.zeros(())}
     kinds = [("positive", inputs.positive)] + ([("negative", inputs.negative)] if use_negative else [])
@@ -142,7 +147,30 @@ def confusion_terms(inputs: LossInputs, use_negative: bool = True, detached: boo
 
 # ---------------------------------------------------------------- the registry
 
+#: what appearance_crf and sure_crf share: their refined labels replace the drawings, are
+#: learnt with cross-entropy and the smoothness prior, and the positive CM head is fitted
+#: to them without steering the segmentation
+_SURE_LABELS_CRF = dict(
+    data_terms=functools.partial(confusion_terms, use_negative=False), logged=("positive_loss", "trace"),
+    consensus_weight=1.0, smoothness_weight=3.0, cm_steering=False, refined_as="drawings")
+
 _OBJECTIVES = (
+    Objective(
+        name="appearance_crf",
+        summary="`sure_crf` with its sure labels checked against each image's own colours: "
+                "drawn pixels another nearby class's colour model explains better are "
+                "withdrawn, and a fill's border is labelled where the models are confident",
+        doc="sure_crf's objective (cross-entropy on sure labels + the contrast-sensitive "
+            "smoothness prior, CM heads detached) on labels checked against the image "
+            "(coarseseg_tf.refine.seeds.checked_sure_labels): per image, each class's sure "
+            "pixels give a colour histogram; a label the positive drawing gave is withdrawn "
+            "where a class with sure pixels nearby explains the pixel's colour better (the "
+            "background a fill kept inside a thin object), and a partial drawing's border "
+            "pixels, which the erosion left unlabelled, take the class the models give with "
+            "posterior >= 0.95 (a spill past the object is background-coloured). GrabCut uses "
+            "the same evidence to cut; here it only labels, and the network and the prior "
+            "decide the rest.",
+        refiner="checked_sure", **_SURE_LABELS_CRF),
     Objective(
         name="sure_crf",
         summary="cross-entropy on what the drawings say for sure (where full maps agree; the eroded "
@@ -159,9 +187,7 @@ _OBJECTIVES = (
             "object and no negative drawing contradicts it. The confusion-matrix heads are fitted "
             "to the sure labels given the segmentation, detached from it (the negative drawing is "
             "part of the sure labels, so it has no term of its own).",
-        data_terms=functools.partial(confusion_terms, use_negative=False, detached=True),
-        logged=("positive_loss", "trace"),
-        consensus_weight=1.0, smoothness_weight=3.0, refiner="sure", refined_as="drawings"),
+        refiner="sure", **_SURE_LABELS_CRF),
     Objective(
         name="consensus_crf",
         summary="cross-entropy where the two drawings agree + a contrast-sensitive smoothness "
@@ -174,7 +200,7 @@ _OBJECTIVES = (
             "segmentation but detached from it: they show where and how the drawings err "
             "(confusion_matrices(), the figure) without steering p; on the MNIST benchmark "
             "letting them steer did not help.",
-        data_terms=functools.partial(confusion_terms, use_negative=True, detached=True),
+        data_terms=functools.partial(confusion_terms, use_negative=True), cm_steering=False,
         logged=("positive_loss", "trace", "negative_loss"),
         consensus_weight=1.0, smoothness_weight=3.0),
     Objective(

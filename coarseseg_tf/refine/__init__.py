@@ -23,7 +23,7 @@ from coarseseg_tf.labels import as_label_batch, check_num_classes
 from coarseseg_tf.refine.agreement import refiners_agree
 from coarseseg_tf.refine.grabcut import check_binary, grabcut
 from coarseseg_tf.refine.random_walker import random_walker
-from coarseseg_tf.refine.seeds import sure_labels
+from coarseseg_tf.refine.seeds import checked_sure_labels, sure_labels
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ REFINERS = {
     "random_walker": Refiner(random_walker, check_num_classes),
     "agreement": Refiner(refiners_agree, check_num_classes),
     "sure": Refiner(sure_labels, check_num_classes),
+    "checked_sure": Refiner(checked_sure_labels, check_num_classes),
 }
 
 

@@ -53,6 +53,7 @@ from scipy import ndimage
 
 from coarseseg_tf.images import as_image_batch
 from coarseseg_tf.labels import IGNORE_LABEL, check_label_map, check_num_classes
+from coarseseg_tf.refine.appearance import appearance_check
 
 #: default erosion of the positive drawing (px) before its pixels count as sure
 ERODE = 3
@@ -165,7 +166,34 @@ def sure_labels(image, positive, negative, num_classes: int = 2, *, erode: float
     eroded interiors, the background far from a fill, the cores of negative strokes.
     Arguments as :func:`prepare`.
     """
-    job = prepare(image, positive, negative, num_classes, erode, dilate)
+    return sure_of(prepare(image, positive, negative, num_classes, erode, dilate), num_classes)
+
+
+def sure_of(job: Prepared, num_classes: int) -> np.ndarray:
+    """:func:`sure_labels` of an already prepared image."""
     if (job.positive == 0).any():
         return agreement(job.positive, implied_by_negative(job.negative, num_classes))
     return job.seeds if job.fallback is None else job.fallback
+
+
+def checked_sure_labels(image, positive, negative, num_classes: int = 2, *, erode: float = ERODE,
+                        dilate: float = DILATE) -> np.ndarray:
+    """(H, W) uint8: :func:`sure_labels` checked against the image's own colours
+    (:func:`coarseseg_tf.refine.appearance.appearance_check`), 255 where unlabelled.
+
+    - a label the positive drawing gave is withdrawn where a nearby other class explains
+      the pixel's colour better: the background a fill kept in its interior where it
+      spilled past a thin object;
+    - a partial drawing's own unsure pixels (the border a fill's erosion took away) are
+      labelled where the colour models are confident: a fill's spill past the object is
+      background-coloured. Not for full maps: where they contradict each other, the
+      brush's error is already located and the network decides.
+    Negative strokes and the far background only fit the colour models. Arguments as
+    :func:`prepare`.
+    """
+    job = prepare(image, positive, negative, num_classes, erode, dilate)
+    sure = sure_of(job, num_classes)
+    drawn = job.positive != IGNORE_LABEL
+    partial = not (job.positive == 0).any()
+    return appearance_check(job.image, sure, (sure != IGNORE_LABEL) & (job.positive == sure),
+                            open_to=(sure == IGNORE_LABEL) & drawn & partial)
