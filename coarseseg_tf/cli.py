@@ -535,10 +535,11 @@ def _training_options(parser, with_method=True):
                                help=f"{help_text}. {methods_help()}")
         elif f.type == "bool | None":
             group.add_argument(flag, type=_yes_no, default=f.default, metavar="{yes,no}", help=help_text)
+        elif f.type == "float | None":
+            # None stands for "the method's own" or "from each image": a number or "none"
+            group.add_argument(flag, type=_number_or_none, default=f.default, help=help_text)
         else:
-            # int, float, str, or None standing for "the method's own" (a float when given)
-            kind = type(f.default) if f.default is not None else float
-            group.add_argument(flag, type=kind, default=f.default, help=help_text)
+            group.add_argument(flag, type=type(f.default), default=f.default, help=help_text)
 
 
 def _yes_no(text: str) -> bool:
@@ -546,6 +547,16 @@ def _yes_no(text: str) -> bool:
     if text not in ("yes", "no"):
         raise argparse.ArgumentTypeError(f"expected yes or no, got {text!r}")
     return text == "yes"
+
+
+def _number_or_none(text: str) -> float | None:
+    """argparse type of a number that may also be "none" (the field's None)."""
+    if text.lower() == "none":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or none, got {text!r}")
 
 
 def _training_config(args, **overrides):

@@ -44,3 +44,27 @@ def test_edge_aware_smoothness_prefers_boundaries_on_edges():
     b = float(losses.edge_aware_smoothness(off_edge, image))
     assert a < b
     assert float(losses.edge_aware_smoothness(np.full((1, 8, 8, 2), 0.5, np.float32), image)) == pytest.approx(0.0)
+
+
+def test_edge_aware_smoothness_adapts_to_each_images_contrast():
+    """With edge_scale=None an edge is an edge relative to the image's own contrast: a dim
+    step (0.1, like fluorescence nuclei) is as cheap to cut along as a black-to-white one,
+    while under a fixed β = 0.1 the dim step still costs a third of a flat region's cut."""
+    def costs(step, edge_scale):
+        image = np.zeros((1, 8, 8, 1), np.float32)
+        image[:, :, 4:] = step
+        on_edge = np.zeros((1, 8, 8, 2), np.float32)
+        on_edge[..., 0] = image[..., 0] < step / 2
+        on_edge[..., 1] = 1 - on_edge[..., 0]
+        off_edge = np.roll(on_edge, 2, axis=2)
+        return [float(losses.edge_aware_smoothness(p, image, edge_scale)) for p in (on_edge, off_edge)]
+    dim_on, dim_off = costs(0.1, None)
+    bright_on, bright_off = costs(1.0, None)
+    assert dim_on == pytest.approx(bright_on) and dim_off == pytest.approx(bright_off)
+    assert dim_on < 0.1 * dim_off
+    fixed_on, fixed_off = costs(0.1, 0.1)
+    assert fixed_on > 0.25 * fixed_off and fixed_on > 100 * dim_on
+    flat = np.zeros((1, 8, 8, 1), np.float32)  # no edges at all: every pair weighs 1
+    split = np.zeros((1, 8, 8, 2), np.float32)
+    split[:, :, :4, 0] = split[:, :, 4:, 1] = 1
+    assert float(losses.edge_aware_smoothness(split, flat)) == pytest.approx(2 * 8 / (8 * 7))  # 8 cut pairs of 56 across

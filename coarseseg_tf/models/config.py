@@ -51,7 +51,8 @@ class ModelConfig:
         None, "weight of the contrast-sensitive smoothness prior (default: the method's own)")
     cm_steering: bool | None = setting(
         None, "let the confusion-matrix terms train the segmentation, not only the heads (default: the method's own)")
-    edge_scale: float = setting(0.1, "β of the smoothness prior, in image intensity units")
+    edge_scale: float | None = setting(
+        0.1, "β of the smoothness prior in image intensity units; None: each image's RMS neighbour difference")
     edge_blur: float = setting(0.0, "Gaussian blur (pixels) of the image before measuring edges")
 
     #: prefix of validation errors; TrainingConfig says "training config"
@@ -73,7 +74,7 @@ class ModelConfig:
         for name in ("consensus_weight", "smoothness_weight"):
             check(name, (int, float, type(None)), lambda v: v is None or v >= 0, "a number >= 0 or None")
         check("cm_steering", (bool, type(None)), lambda v: True, "True, False or None")
-        check("edge_scale", number, lambda v: v > 0, "a number > 0")
+        check("edge_scale", (int, float, type(None)), lambda v: v is None or v > 0, "a number > 0 or None")
         check("edge_blur", number, lambda v: v >= 0, "a number >= 0")
 
     @classmethod
