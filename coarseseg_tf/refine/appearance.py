@@ -1,26 +1,30 @@
-"""Each image's own appearance as a check on its sure labels.
+"""Each image's own colours as a check on its sure labels, and as a source of more.
 
 A fill that spills past a *thin* object keeps background in its eroded interior: the
 erosion (:mod:`coarseseg_tf.refine.seeds`) can remove at most half of a piece's
 thickness, and a 2-px stroke under a 7-px-wide fill leaves a 3-px-wide "interior"
 that is two thirds background. On 150 MNIST dev training digits drawn in the
 ``loose_fill`` style, 28 % of the sure object pixels are background; they are dark,
-as the background far from the fill is.
+as the background far from the fill is. And the border the erosion removed, left to
+the network, is where a fill's spill lies: background-coloured too.
 
-GrabCut catches those pixels with colour models; here the same evidence is used to
-*withdraw* labels, never to add them: per image, each class gets a histogram of the
-colours of its sure pixels, and a drawn pixel is left unlabelled when a class with sure
-pixels nearby explains its colour ``RATIO`` times better than its own class does. The
-histograms are refitted from the labels kept, a few rounds, so a class's model sheds
-the background that spilled into it (an EM in the spirit of GrabCut's, without the
-cut: the network and the smoothness prior decide the pixels withdrawn).
+GrabCut cuts with colour models; here the same evidence only labels. Per image, each
+class gets a histogram of the colours of its sure pixels, and
 
-Only "nearby" classes compete (sure pixels within ``RADIUS`` px): classes that look
-alike (ten white digits on black) would otherwise withdraw each other's labels, while
-what a brush gets wrong lies next to the object. Widths as fixed pixel defaults,
-like those of :mod:`~coarseseg_tf.refine.seeds`; checked on MNIST dev *training*
-digits only (the label accuracy, never a test mask), ``loose_fill``: sure labels 0.928
-correct at 49 % coverage, checked ones 0.965 at 47 %; ``morpho`` 0.998 → 1.000.
+- a *checked* pixel (one the drawing labelled) is left unlabelled when a nearby class
+  explains its colour ``RATIO`` times better than its own class does; the histograms
+  are refitted from the labels kept, ``ROUNDS`` times, so a class's model sheds the
+  background that spilled into it (an EM in the spirit of GrabCut's, without the cut);
+- an *open* pixel (unlabelled, where the caller allows it) takes the class whose
+  posterior among the nearby classes is at least ``CONFIDENT``.
+
+The network and its smoothness prior decide everything still unlabelled. Only "nearby"
+classes compete (sure pixels within ``RADIUS`` px): classes that look alike (ten white
+digits on black) would otherwise withdraw each other's labels, while what a brush gets
+wrong lies next to the object. Fixed pixel defaults, like those of
+:mod:`~coarseseg_tf.refine.seeds`, chosen on MNIST dev *training* labels (their accuracy,
+never a test mask): ``loose_fill``'s sure labels go from 0.928 correct at 49 % coverage
+to 0.962 at 66 %, ``morpho``'s from 0.998 to 1.000 (see ``docs/method.md``).
 """
 from __future__ import annotations
 
