@@ -206,3 +206,19 @@ def test_checked_sure_labels_keep_labels_alike_classes_share():
     checked = REFINERS["checked_sure"].refine(image, positive, None, 3)
     for label in (1, 2):
         assert (checked == label).sum() >= (sure == label).sum()
+
+
+def test_checked_sure_labels_withdraw_inferred_background_that_looks_like_the_object():
+    """A drawing of reduced area covers part of the object; the rest is far from it and
+    inferred background, unless the object's colour says otherwise."""
+    image, positive, line = thin_line_case()
+    partial = positive.copy()
+    partial[20:] = IGNORE_LABEL  # the drawing stops halfway along the line
+    sure = REFINERS["sure"].refine(image, partial, None, 2)
+    checked = REFINERS["checked_sure"].refine(image, partial, None, 2)
+    from coarseseg_tf.refine.appearance import RADIUS
+    # within RADIUS of the object's sure pixels the object's colour model competes
+    near = ndimage.distance_transform_edt(sure != 1) <= RADIUS
+    left_out = line & (sure == 0) & near
+    assert left_out.sum() >= 10 and (checked[left_out] == IGNORE_LABEL).all()
+    assert (checked[~line & (sure == 0)] == 0).mean() > 0.95  # the black background stays

@@ -67,7 +67,7 @@ def class_likelihoods(codes: np.ndarray, labels: np.ndarray, classes, num_codes:
 
 
 def appearance_check(image: np.ndarray, labels: np.ndarray, checked: np.ndarray,
-                     open_to: np.ndarray) -> np.ndarray:
+                     open_to: np.ndarray, inferred: np.ndarray | None = None) -> np.ndarray:
     """``labels`` checked, and completed, by the image's per-class colour models.
 
     Args:
@@ -77,6 +77,11 @@ def appearance_check(image: np.ndarray, labels: np.ndarray, checked: np.ndarray,
         class explains the pixel's colour ``RATIO`` times better (the others only fit models).
       open_to: (H, W) bool, unlabelled pixels that may be labelled: with the class whose
         posterior among the nearby classes (uniform prior) is at least ``CONFIDENT``.
+      inferred: (H, W) bool or None, labels nobody drew but the rules inferred (the
+        background far from a fill). They fit the models like the others, then are
+        withdrawn once, with the final models, where a nearby class explains them
+        ``RATIO`` times better: the part of an object a reduced drawing left out. Once and
+        not every round, so that on a noisy image the background model keeps its noise.
     Returns:
       (H, W) uint8 labels.
     """
@@ -98,4 +103,6 @@ def appearance_check(image: np.ndarray, labels: np.ndarray, checked: np.ndarray,
     competing = np.where(nearby, likelihoods, 0.0)
     posterior = competing / np.maximum(competing.sum(axis=0), 1e-300)
     confident = open_to & (posterior.max(axis=0) >= CONFIDENT)
+    if inferred is not None:
+        kept = np.where(inferred & (rivals.max(axis=0) > RATIO * own_likelihood), IGNORE_LABEL, kept)
     return np.where(confident, classes[posterior.argmax(axis=0)], kept).astype(np.uint8)

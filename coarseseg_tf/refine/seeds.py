@@ -187,13 +187,17 @@ def checked_sure_labels(image, positive, negative, num_classes: int = 2, *, erod
     - a partial drawing's own unsure pixels (the border a fill's erosion took away) are
       labelled where the colour models are confident: a fill's spill past the object is
       background-coloured. Not for full maps: where they contradict each other, the
-      brush's error is already located and the network decides.
-    Negative strokes and the far background only fit the colour models. Arguments as
-    :func:`prepare`.
+      brush's error is already located and the network decides;
+    - the background inferred far from a fill is withdrawn where a nearby class explains
+      it better (once, with the final models): the part of the object a drawing of
+      reduced area left out (the paper's area-ratio drawings).
+    Negative strokes only fit the colour models. Arguments as :func:`prepare`.
     """
     job = prepare(image, positive, negative, num_classes, erode, dilate)
     sure = sure_of(job, num_classes)
     drawn = job.positive != IGNORE_LABEL
     partial = not (job.positive == 0).any()
+    from_negative = implied_by_negative(job.negative, num_classes) == sure
     return appearance_check(job.image, sure, (sure != IGNORE_LABEL) & (job.positive == sure),
-                            open_to=(sure == IGNORE_LABEL) & drawn & partial)
+                            open_to=(sure == IGNORE_LABEL) & drawn & partial,
+                            inferred=(sure == 0) & ~drawn & ~from_negative)
