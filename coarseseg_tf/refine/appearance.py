@@ -79,9 +79,10 @@ def appearance_check(image: np.ndarray, labels: np.ndarray, checked: np.ndarray,
         posterior among the nearby classes (uniform prior) is at least ``CONFIDENT``.
       inferred: (H, W) bool or None, labels nobody drew but the rules inferred (the
         background far from a fill). They fit the models like the others, then are
-        withdrawn once, with the final models, where a nearby class explains them
-        ``RATIO`` times better: the part of an object a reduced drawing left out. Once and
-        not every round, so that on a noisy image the background model keeps its noise.
+        withdrawn once, with the final models, where any other class, near or not,
+        explains them ``RATIO`` times better: the part of an object a reduced drawing
+        left out, the objects of a multi-class image that were not drawn. Once and not
+        every round, so that on a noisy image the background model keeps its noise.
     Returns:
       (H, W) uint8 labels.
     """
@@ -104,5 +105,8 @@ def appearance_check(image: np.ndarray, labels: np.ndarray, checked: np.ndarray,
     posterior = competing / np.maximum(competing.sum(axis=0), 1e-300)
     confident = open_to & (posterior.max(axis=0) >= CONFIDENT)
     if inferred is not None:
-        kept = np.where(inferred & (rivals.max(axis=0) > RATIO * own_likelihood), IGNORE_LABEL, kept)
+        # any class competes, however far its labels: the drawing says nothing about
+        # the undrawn objects of a class it labelled elsewhere (one digit drawn per scene)
+        others = np.where(own[None] == np.arange(len(classes))[:, None, None], 0.0, likelihoods)
+        kept = np.where(inferred & (others.max(axis=0) > RATIO * own_likelihood), IGNORE_LABEL, kept)
     return np.where(confident, classes[posterior.argmax(axis=0)], kept).astype(np.uint8)
