@@ -52,3 +52,16 @@ def test_columns_are_methods_or_the_defaults_ablations():
     for bad in ("nope", f"{default}+nope"):
         with pytest.raises(Exception, match="column"):
             bench.parse_column(bad)
+
+
+def test_readme_headline_is_the_committed_matrix():
+    """The README's headline rows are copied from the generated table, not typed by hand."""
+    root = os.path.join(os.path.dirname(__file__), "..")
+    readme = open(os.path.join(root, "README.md"), encoding="utf-8").read()
+    generated = open(os.path.join(root, "benchmarks", "results", "drawing_styles.md"), encoding="utf-8").read()
+    goals = generated.split("against its goals", 1)[1]
+    rows = [line for line in readme.splitlines() if line.startswith("| mnist_") or line.startswith("| nuclei")
+            or line.startswith("| scenes")]
+    assert rows, "the README has no matrix rows"
+    for row in rows:
+        assert row in goals.splitlines(), row

@@ -264,7 +264,7 @@ OBJECTIVES = {objective.name: objective for objective in _OBJECTIVES}
 #: their names, in the order of the table
 METHODS = tuple(OBJECTIVES)
 #: the method ``fit()`` uses unless told otherwise: the best measured on our benchmark
-DEFAULT_METHOD = "sure_crf"
+DEFAULT_METHOD = "appearance_crf"
 
 
 def get_objective(method: str) -> Objective:
