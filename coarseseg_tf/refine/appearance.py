@@ -16,10 +16,13 @@ class gets a histogram of the colours of its sure pixels, and
   are refitted from the labels kept, ``ROUNDS`` times, so a class's model sheds the
   background that spilled into it (an EM in the spirit of GrabCut's, without the cut);
 - an *open* pixel (unlabelled, where the caller allows it) takes the class whose
-  posterior among the nearby classes is at least ``CONFIDENT``.
+  posterior among the nearby classes is at least ``CONFIDENT``;
+- an *inferred* label (background nobody drew, inferred far from a fill) is withdrawn,
+  once, where any other class explains it ``RATIO`` times better: the part of an object
+  a drawing of reduced area left out, or an object of a class drawn elsewhere only.
 
-The network and its smoothness prior decide everything still unlabelled. Only "nearby"
-classes compete (sure pixels within ``RADIUS`` px): classes that look alike (ten white
+The network and its smoothness prior decide everything still unlabelled. For the first
+two, only "nearby" classes compete (sure pixels within ``RADIUS`` px): classes that look alike (ten white
 digits on black) would otherwise withdraw each other's labels, while what a brush gets
 wrong lies next to the object. Fixed pixel defaults, like those of
 :mod:`~coarseseg_tf.refine.seeds`, chosen on MNIST dev *training* labels (their accuracy,
@@ -92,12 +95,12 @@ def appearance_check(image: np.ndarray, labels: np.ndarray, checked: np.ndarray,
     codes, num_codes = colour_codes(image)
     nearby = np.stack([ndimage.distance_transform_edt(labels != label) <= RADIUS for label in classes])
     own = np.searchsorted(classes, np.where(labels == IGNORE_LABEL, classes[0], labels))
+    is_own = own[None] == np.arange(len(classes))[:, None, None]  # (K, H, W)
     kept = labels
     for _ in range(ROUNDS):
         likelihoods = class_likelihoods(codes, kept, classes, num_codes)
         own_likelihood = np.take_along_axis(likelihoods, own[None], 0)[0]
-        rivals = np.where(nearby, likelihoods, 0.0)
-        rivals[own[None] == np.arange(len(classes))[:, None, None]] = 0.0
+        rivals = np.where(nearby & ~is_own, likelihoods, 0.0)
         unlike = checked & (rivals.max(axis=0) > RATIO * own_likelihood)
         kept = np.where(unlike, IGNORE_LABEL, labels).astype(np.uint8)
     # the last round's models (fitted before its withdrawals) label the open pixels
@@ -107,6 +110,6 @@ def appearance_check(image: np.ndarray, labels: np.ndarray, checked: np.ndarray,
     if inferred is not None:
         # any class competes, however far its labels: the drawing says nothing about
         # the undrawn objects of a class it labelled elsewhere (one digit drawn per scene)
-        others = np.where(own[None] == np.arange(len(classes))[:, None, None], 0.0, likelihoods)
+        others = np.where(is_own, 0.0, likelihoods)
         kept = np.where(inferred & (others.max(axis=0) > RATIO * own_likelihood), IGNORE_LABEL, kept)
     return np.where(confident, classes[posterior.argmax(axis=0)], kept).astype(np.uint8)
