@@ -222,3 +222,41 @@ def test_checked_sure_labels_withdraw_inferred_background_that_looks_like_the_ob
     left_out = line & (sure == 0) & near
     assert left_out.sum() >= 10 and (checked[left_out] == IGNORE_LABEL).all()
     assert (checked[~line & (sure == 0)] == 0).mean() > 0.95  # the black background stays
+
+
+def test_checked_sure_labels_label_around_a_fill_where_two_classes_compete():
+    """An under-fill stays inside the object: the object's border outside the fill is the
+    object's colour, and is labelled so; a stroke far from the object's sure pixels, next
+    to the background only, has no rival class to be told from and stays unlabelled."""
+    image = np.zeros((48, 48, 1), np.float32)
+    image[6:26, 6:26] = 0.9  # the object, under-filled below
+    image[40:43, 30:46] = 0.9  # a stroke of it far from the fill (> RADIUS)
+    positive = np.full((48, 48), IGNORE_LABEL, np.uint8)
+    positive[8:24, 8:24] = 1
+    sure = REFINERS["sure"].refine(image, positive, None, 2)
+    checked = REFINERS["checked_sure"].refine(image, positive, None, 2)
+    border = (image[..., 0] > 0.5) & (positive == IGNORE_LABEL) & (sure == IGNORE_LABEL)
+    border[30:] = False
+    assert border.sum() >= 40 and (checked[border] == 1).all()
+    dark_band = (image[..., 0] == 0) & (sure == IGNORE_LABEL)
+    dark_band[30:] = False
+    assert dark_band.any() and (checked[dark_band] == 0).all()
+    far_stroke = np.zeros_like(border)
+    far_stroke[40:43, 30:46] = True
+    assert (checked[far_stroke] == IGNORE_LABEL).all()
+
+
+def test_appearance_check_never_labels_from_one_class_alone():
+    """Near a positive scribble, far from any negative one, only the object's class is
+    nearby: a dark pixel there has nothing to be told apart from and stays unlabelled."""
+    from coarseseg_tf.refine.appearance import appearance_check
+    image = np.zeros((48, 48, 1), np.float32)
+    image[4:20, 4:20] = 0.9
+    labels = np.full((48, 48), IGNORE_LABEL, np.uint8)
+    labels[11:13, 6:18] = 1  # a scribble on the object
+    labels[44:46, 30:46] = 0  # "not the object", far away
+    everywhere = np.ones((48, 48), bool)
+    checked = appearance_check(image, labels, labels != IGNORE_LABEL, open_to=everywhere)
+    assert (checked[21:24, 4:20] == IGNORE_LABEL).all()  # dark, near the object's class only
+    assert (checked[38:44, 28:48] == IGNORE_LABEL).all()  # near the background's labels only
+    np.testing.assert_array_equal(checked[labels != IGNORE_LABEL], labels[labels != IGNORE_LABEL])

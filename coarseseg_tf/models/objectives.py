@@ -159,15 +159,18 @@ _OBJECTIVES = (
         name="appearance_crf",
         summary="`sure_crf` with its sure labels checked against each image's own colours: "
                 "drawn pixels another nearby class's colour model explains better are "
-                "withdrawn, and a fill's border is labelled where the models are confident",
+                "withdrawn, and a fill's uncertain band is labelled where two classes compete and "
+                "the models are confident",
         doc="sure_crf's objective (cross-entropy on sure labels + the contrast-sensitive "
             "smoothness prior, CM heads detached) on labels checked against the image "
             "(coarseseg_tf.refine.seeds.checked_sure_labels): per image, each class's sure "
             "pixels give a colour histogram; a label the positive drawing gave is withdrawn "
             "where a class with sure pixels nearby explains the pixel's colour better (the "
             "background a fill kept inside a thin object), and a partial drawing's border "
-            "pixels, which the erosion left unlabelled, take the class the models give with "
-            "posterior >= 0.95 (a spill past the object is background-coloured). GrabCut uses "
+            "pixels, which the erosion left unlabelled, and the band between a fill and the "
+            "background inferred beyond it take the class the models give with posterior "
+            ">= 0.95, where two classes have sure pixels nearby (a spill past the object is "
+            "background-coloured, an under-filled object's edge is not). GrabCut uses "
             "the same evidence to cut; here it only labels, and the network and the prior "
             "decide the rest.",
         refiner="checked_sure", **_SURE_LABELS_CRF),

@@ -16,7 +16,9 @@ class gets a histogram of the colours of its sure pixels, and
   are refitted from the labels kept, ``ROUNDS`` times, so a class's model sheds the
   background that spilled into it (an EM in the spirit of GrabCut's, without the cut);
 - an *open* pixel (unlabelled, where the caller allows it) takes the class whose
-  posterior among the nearby classes is at least ``CONFIDENT``;
+  posterior among the nearby classes is at least ``CONFIDENT``, when at least two
+  classes are nearby: a class with no rival near a pixel has no evidence against it
+  (a digit's stroke far from the drawn part, next to the background only);
 - an *inferred* label (background nobody drew, inferred far from a fill) is withdrawn,
   once, where any other class explains it ``RATIO`` times better: the part of an object
   a drawing of reduced area left out, or an object of a class drawn elsewhere only.
@@ -79,7 +81,8 @@ def appearance_check(image: np.ndarray, labels: np.ndarray, checked: np.ndarray,
       checked: (H, W) bool, labels that may be withdrawn: set to 255 when a nearby other
         class explains the pixel's colour ``RATIO`` times better (the others only fit models).
       open_to: (H, W) bool, unlabelled pixels that may be labelled: with the class whose
-        posterior among the nearby classes (uniform prior) is at least ``CONFIDENT``.
+        posterior among the nearby classes (uniform prior) is at least ``CONFIDENT``,
+        where two classes or more are nearby.
       inferred: (H, W) bool or None, labels nobody drew but the rules inferred (the
         background far from a fill). They fit the models like the others, then are
         withdrawn once, with the final models, where any other class, near or not,
@@ -106,7 +109,7 @@ def appearance_check(image: np.ndarray, labels: np.ndarray, checked: np.ndarray,
     # the last round's models (fitted before its withdrawals) label the open pixels
     competing = np.where(nearby, likelihoods, 0.0)
     posterior = competing / np.maximum(competing.sum(axis=0), 1e-300)
-    confident = open_to & (posterior.max(axis=0) >= CONFIDENT)
+    confident = open_to & (nearby.sum(axis=0) >= 2) & (posterior.max(axis=0) >= CONFIDENT)
     if inferred is not None:
         # any class competes, however far its labels: the drawing says nothing about
         # the undrawn objects of a class it labelled elsewhere (one digit drawn per scene)

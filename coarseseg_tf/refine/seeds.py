@@ -184,10 +184,13 @@ def checked_sure_labels(image, positive, negative, num_classes: int = 2, *, erod
     - a label the positive drawing gave is withdrawn where a nearby other class explains
       the pixel's colour better: the background a fill kept in its interior where it
       spilled past a thin object;
-    - a partial drawing's own unsure pixels (the border a fill's erosion took away) are
-      labelled where the colour models are confident: a fill's spill past the object is
-      background-coloured. Not for full maps: where they contradict each other, the
-      brush's error is already located and the network decides;
+    - a partial drawing's unlabelled pixels (the border a fill's erosion took away, and
+      the band between a fill and the background inferred beyond it) are labelled where
+      two classes compete and the colour models are confident: a fill's spill past the
+      object is background-coloured, an under-fill leaves the object's colour outside
+      it. Not for
+      full maps: where they contradict each other, the brush's error is already located
+      and the network decides;
     - the background inferred far from a fill is withdrawn where a nearby class explains
       it better (once, with the final models): the part of the object a drawing of
       reduced area left out (the paper's area-ratio drawings).
@@ -198,6 +201,9 @@ def checked_sure_labels(image, positive, negative, num_classes: int = 2, *, erod
     drawn = job.positive != IGNORE_LABEL
     partial = not (job.positive == 0).any()
     from_negative = implied_by_negative(job.negative, num_classes) == sure
+    inferred = (sure == 0) & ~drawn & ~from_negative
+    # the band between a fill and the background inferred beyond ``dilate`` from it;
+    # strokes infer no background, and a scribble says nothing that far from itself
+    band = ndimage.distance_transform_edt(~drawn) <= dilate if inferred.any() else drawn
     return appearance_check(job.image, sure, (sure != IGNORE_LABEL) & (job.positive == sure),
-                            open_to=(sure == IGNORE_LABEL) & drawn & partial,
-                            inferred=(sure == 0) & ~drawn & ~from_negative)
+                            open_to=(sure == IGNORE_LABEL) & partial & band, inferred=inferred)
