@@ -260,3 +260,24 @@ def test_appearance_check_never_labels_from_one_class_alone():
     assert (checked[21:24, 4:20] == IGNORE_LABEL).all()  # dark, near the object's class only
     assert (checked[38:44, 28:48] == IGNORE_LABEL).all()  # near the background's labels only
     np.testing.assert_array_equal(checked[labels != IGNORE_LABEL], labels[labels != IGNORE_LABEL])
+
+
+def test_checked_sure_labels_check_a_negative_fill_and_trust_a_negative_stroke():
+    """A painted negative region crosses the object's thin line: its interior there is
+    withdrawn, as a positive fill's spill is. A thin negative stroke is trusted."""
+    from coarseseg_tf.refine.seeds import negative_fills
+    image = np.zeros((64, 40, 1), np.float32)
+    image[4:60, 19:21] = 0.9  # a thin bright line
+    positive = np.full((64, 40), IGNORE_LABEL, np.uint8)
+    positive[4:24, 16:24] = 1  # its top, filled
+    negative = np.full((64, 40), IGNORE_LABEL, np.uint8)
+    negative[26:46, 8:32] = 1  # a region "not the object" across the line
+    negative[52:54, 12:28] = 1  # a stroke across it
+    assert negative_fills(negative)[30, 10] and not negative_fills(negative)[53, 14]
+    sure = REFINERS["sure"].refine(image, positive, negative, 2)
+    checked = REFINERS["checked_sure"].refine(image, positive, negative, 2)
+    crossed = np.zeros((64, 40), bool)
+    crossed[29:33, 19:21] = True  # the region's sure interior within RADIUS of the object's
+    assert (sure[crossed] == 0).all() and (checked[crossed] == IGNORE_LABEL).all()
+    assert (checked[29:43, 11:16] == 0).all()  # the region's dark interior stays
+    np.testing.assert_array_equal(checked[52:54][sure[52:54] == 0], 0)  # the stroke's core stays

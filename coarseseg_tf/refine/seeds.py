@@ -176,6 +176,18 @@ def sure_of(job: Prepared, num_classes: int) -> np.ndarray:
     return job.seeds if job.fallback is None else job.fallback
 
 
+def negative_fills(negative: np.ndarray, erode: float = ERODE) -> np.ndarray:
+    """(H, W) bool: the pieces of a negative drawing (H, W) that are painted regions, not
+    strokes: connected pieces with a pixel more than ``erode`` px inside them (a brush
+    stroke, even where strokes cross, has none; the paper's reduced-area negatives do)."""
+    drawn = negative != IGNORE_LABEL
+    pieces, count = ndimage.label(drawn)
+    if not count:
+        return drawn
+    depth = ndimage.maximum(ndimage.distance_transform_edt(drawn), pieces, np.arange(1, count + 1))
+    return np.isin(pieces, 1 + np.flatnonzero(np.asarray(depth) > erode))
+
+
 def checked_sure_labels(image, positive, negative, num_classes: int = 2, *, erode: float = ERODE,
                         dilate: float = DILATE) -> np.ndarray:
     """(H, W) uint8: :func:`sure_labels` checked against the image's own colours
@@ -194,7 +206,11 @@ def checked_sure_labels(image, positive, negative, num_classes: int = 2, *, erod
     - the background inferred far from a fill is withdrawn where a nearby class explains
       it better (once, with the final models): the part of the object a drawing of
       reduced area left out (the paper's area-ratio drawings).
-    Negative strokes only fit the colour models. Arguments as :func:`prepare`.
+    Negative strokes are placed with care and only fit the colour models; a negative
+    *fill* (a painted region, like the paper's reduced-area negatives) crosses the
+    object's thin parts as a positive one spills past them, and its interior (more than
+    ``erode`` px inside it) is checked like a positive fill's (:func:`negative_fills`).
+    Arguments as :func:`prepare`.
     """
     job = prepare(image, positive, negative, num_classes, erode, dilate)
     sure = sure_of(job, num_classes)
@@ -202,8 +218,10 @@ def checked_sure_labels(image, positive, negative, num_classes: int = 2, *, erod
     partial = not (job.positive == 0).any()
     from_negative = implied_by_negative(job.negative, num_classes) == sure
     inferred = (sure == 0) & ~drawn & ~from_negative
+    checked = (sure != IGNORE_LABEL) & ((job.positive == sure) | (partial & from_negative &
+                                                                  negative_fills(job.negative, erode)))
     # the band between a fill and the background inferred beyond ``dilate`` from it;
     # strokes infer no background, and a scribble says nothing that far from itself
     band = ndimage.distance_transform_edt(~drawn) <= dilate if inferred.any() else drawn
-    return appearance_check(job.image, sure, (sure != IGNORE_LABEL) & (job.positive == sure),
-                            open_to=(sure == IGNORE_LABEL) & partial & band, inferred=inferred)
+    return appearance_check(job.image, sure, checked, open_to=(sure == IGNORE_LABEL) & partial & band,
+                            inferred=inferred)
