@@ -281,3 +281,21 @@ def test_checked_sure_labels_check_a_negative_fill_and_trust_a_negative_stroke()
     assert (sure[crossed] == 0).all() and (checked[crossed] == IGNORE_LABEL).all()
     assert (checked[29:43, 11:16] == 0).all()  # the region's dark interior stays
     np.testing.assert_array_equal(checked[52:54][sure[52:54] == 0], 0)  # the stroke's core stays
+
+
+def test_checked_sure_labels_withdraw_what_not_k_only_assumed():
+    """L = 3: "not 1" implies background only by assumption; where the stroke crosses an
+    undrawn object of another class, the colours withdraw that background."""
+    image = np.zeros((40, 40, 1), np.float32)
+    image[5:35, 6:12] = 0.9  # object of class 1, filled
+    image[5:35, 26:32] = 0.9  # object of class 2 (alike: two white digits), not drawn
+    positive = np.full((40, 40), IGNORE_LABEL, np.uint8)
+    positive[3:37, 4:14] = 1
+    negative = np.full((40, 40), IGNORE_LABEL, np.uint8)
+    negative[20:22, 18:38] = 1  # "not 1": over background, then across object 2
+    sure = REFINERS["sure"].refine(image, positive, negative, 3)
+    checked = REFINERS["checked_sure"].refine(image, positive, negative, 3)
+    across = np.zeros((40, 40), bool)
+    across[20:22, 26:32] = True
+    assert (sure[across] == 0).any() and (checked[across] == IGNORE_LABEL).all()
+    assert (checked[20:22, 18:24] == 0).any()  # over the background it stays background

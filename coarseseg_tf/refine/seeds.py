@@ -203,9 +203,11 @@ def checked_sure_labels(image, positive, negative, num_classes: int = 2, *, erod
       it. Not for
       full maps: where they contradict each other, the brush's error is already located
       and the network decides;
-    - the background inferred far from a fill is withdrawn where a nearby class explains
+    - the background inferred far from a fill is withdrawn where another class explains
       it better (once, with the final models): the part of the object a drawing of
-      reduced area left out (the paper's area-ratio drawings).
+      reduced area left out (the paper's area-ratio drawings). So is, for L > 2, the
+      background a negative stroke "not k" implies: the annotator said "not k", and a
+      stroke through the objects of other classes is not background.
     Negative strokes are placed with care and only fit the colour models; a negative
     *fill* (a painted region, like the paper's reduced-area negatives) crosses the
     object's thin parts as a positive one spills past them, and its interior (more than
@@ -217,11 +219,13 @@ def checked_sure_labels(image, positive, negative, num_classes: int = 2, *, erod
     drawn = job.positive != IGNORE_LABEL
     partial = not (job.positive == 0).any()
     from_negative = implied_by_negative(job.negative, num_classes) == sure
-    inferred = (sure == 0) & ~drawn & ~from_negative
-    checked = (sure != IGNORE_LABEL) & ((job.positive == sure) | (partial & from_negative &
-                                                                  negative_fills(job.negative, erode)))
+    far_background = (sure == 0) & ~drawn & ~from_negative
+    # background no one drew: inferred far from a fill, or implied by "not k" (L > 2)
+    assumed = far_background | ((sure == 0) & from_negative & partial & (num_classes > 2))
+    checked = (sure != IGNORE_LABEL) & ~assumed & (
+        (job.positive == sure) | (partial & from_negative & negative_fills(job.negative, erode)))
     # the band between a fill and the background inferred beyond ``dilate`` from it;
     # strokes infer no background, and a scribble says nothing that far from itself
-    band = ndimage.distance_transform_edt(~drawn) <= dilate if inferred.any() else drawn
+    band = ndimage.distance_transform_edt(~drawn) <= dilate if far_background.any() else drawn
     return appearance_check(job.image, sure, checked, open_to=(sure == IGNORE_LABEL) & partial & band,
-                            inferred=inferred)
+                            inferred=assumed)
