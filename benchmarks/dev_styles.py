@@ -2,11 +2,19 @@
 
 The matrix (``drawing_styles.py``) is the scoreboard; choosing a method by its test
 masks would turn it into a training set. So settings are compared here instead, on
-MNIST digits that are in none of the matrix's test sets (those of seeds 0, 1, 2):
-400 of them for training, 500 others for scoring, drawings from ``draw()`` with keys
-``dev-train-i``. Same training as the matrix (``fit()`` defaults, 30 epochs).
+images no matrix cell scores:
+
+- ``mnist``: MNIST digits that are in none of the matrix's test sets (those of seeds
+  0, 1, 2): 400 of them for training, 500 others for scoring, drawings from ``draw()``
+  with keys ``dev-train-i``; ``mnist_noisy``: the same digits + N(0, 0.5²), clipped;
+- ``nuclei``: the matrix's 32 *training* tiles only, 16 to train on and 16 to score;
+- ``scenes``: 400 + 200 scenes (L = 11) made only of digits in no matrix test set and
+  in none of the scenes' test pools, U-Net depth 3 as in the matrix.
+
+Same training as the matrix (``fit()`` defaults, 30 epochs).
 
     python benchmarks/dev_styles.py --methods sure_crf consensus_crf grabcut --styles loose_fill morpho
+    python benchmarks/dev_styles.py --dataset nuclei --methods appearance_crf grabcut --styles loose_fill
 
 Writes benchmarks/results/dev_styles.{md,json}; runs are cached like the matrix's.
 """
@@ -20,8 +28,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import numpy as np  # noqa: E402
 
-from drawing_styles import (HEADLINE_SEEDS, RESULTS, Split, load_runs, run_key, run_one,  # noqa: E402
-                            save_runs)
+from drawing_styles import (HEADLINE_SEEDS, NETWORK, RESULTS, Split, load_runs, run_key,  # noqa: E402
+                            run_one, save_runs)
 from coarseseg_tf.data.synthesis.styles import STYLES  # noqa: E402
 from coarseseg_tf.models.objectives import METHODS  # noqa: E402
 
@@ -44,36 +52,83 @@ def dev_split() -> Split:
                  scored.images[..., None].astype(np.float32), scored.masks, 2)
 
 
+def noisy_dev_split() -> Split:
+    """:func:`dev_split` with N(0, 0.5²) noise on every image, clipped to [0, 1]."""
+    split = dev_split()
+    rng = np.random.default_rng(77)
+    for name in ("train_images", "test_images"):
+        images = getattr(split, name)
+        setattr(split, name, np.clip(images + rng.normal(0, 0.5, images.shape), 0, 1).astype(np.float32))
+    return split
+
+
+def nuclei_dev_split() -> Split:
+    """The matrix's nuclei training tiles only: 16 to train on, the other 16 to score."""
+    from coarseseg_tf.data.datasets.nuclei import make_nuclei
+    train, _ = make_nuclei(tile=64)
+    half = len(train.images) // 2
+    keys = [f"nuclei-dev-{i:05d}" for i in range(half)]
+    return Split(train.images[:half], train.masks[:half], keys, train.images[half:], train.masks[half:], 2)
+
+
+def scenes_dev_split(num_train: int = 400, num_scored: int = 200) -> Split:
+    """Scenes (L = 11) of digits in no matrix test set and in none of the scenes' test pools."""
+    from coarseseg_tf.data.datasets.mnist import load_mnist
+    from coarseseg_tf.data.datasets.scenes import NUM_CLASSES, make_scenes, split_pools
+    digits = load_mnist()
+    n = len(digits)
+    held = set()
+    for seed in HEADLINE_SEEDS:
+        held |= set(np.random.default_rng(seed).permutation(n)[n - 1000:].tolist())
+        held |= set(split_pools(n, seed)[1].tolist())
+    train, scored = make_scenes(num_train, num_scored, seed=100,
+                                digits=digits.subset(np.array(sorted(set(range(n)) - held))))
+    keys = [f"dev-scene-{i:05d}" for i in range(num_train)]
+    return Split(train.images, train.masks, keys, scored.images, scored.masks, NUM_CLASSES)
+
+
+#: dev data per dataset, and the matrix dataset whose U-Net it uses
+DATASETS = {"mnist": (dev_split, "mnist_clean"), "mnist_noisy": (noisy_dev_split, "mnist_noisy"),
+            "nuclei": (nuclei_dev_split, "nuclei"), "scenes": (scenes_dev_split, "scenes")}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--methods", nargs="+", choices=METHODS, required=True)
     parser.add_argument("--styles", nargs="+", choices=sorted(STYLES), required=True)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--dataset", choices=sorted(DATASETS), default="mnist",
+                        help="dev data (module doc; default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="default: %(default)s")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--output", default=os.path.join(RESULTS, "dev_styles"))
     args = parser.parse_args(argv)
     runs = load_runs(args.output + ".json")
-    split = dev_split()
+    make_split, matrix_dataset = DATASETS[args.dataset]
+    split = make_split()
+    # MNIST keys keep their first form ("dev|style|method|seed") so earlier runs stay cached
+    prefix = "dev" if args.dataset == "mnist" else f"dev-{args.dataset}"
     for style in args.styles:
         for method in args.methods:
-            key = run_key("dev", style, method, args.seed)
+            key = run_key(prefix, style, method, args.seed)
             if key not in runs:
-                runs[key] = run_one(split, style, method, args.seed, args.epochs)
+                runs[key] = run_one(split, style, method, args.seed, args.epochs, NETWORK.get(matrix_dataset))
                 save_runs(args.output + ".json", runs)
-            print(f"{style} {method}: mIoU {runs[key]['miou']:.1f}", flush=True)
-    styles = sorted({k.split("|")[1] for k in runs})
+            print(f"{args.dataset} {style} {method}: mIoU {runs[key]['miou']:.1f}", flush=True)
+    rows = sorted({tuple(k.split("|")[:2]) for k in runs}, key=lambda row: (row[0] != "dev", row))
     methods = [m for m in METHODS if any(k.split("|")[2] == m for k in runs)]
-    lines = ["# Dev protocol: MNIST digits outside every matrix test set", "",
-             f"mIoU (%) of {NUM_SCORED} scored digits, trained on {NUM_TRAIN} others; one seed per run "
-             "(in brackets where not 0). Generated by `benchmarks/dev_styles.py`.", "",
-             "| style | " + " | ".join(f"`{m}`" for m in methods) + " |", "|---|" + "---|" * len(methods)]
-    for style in styles:
+    lines = ["# Dev protocol: images outside every matrix test set", "",
+             f"mIoU (%) on scored dev images (`dev` = MNIST, {NUM_TRAIN} trained on, {NUM_SCORED} scored; "
+             "the others as in `benchmarks/dev_styles.py`'s doc); one seed per run (in brackets where "
+             "not 0). Generated by `benchmarks/dev_styles.py`.", "",
+             "| data | style | " + " | ".join(f"`{m}`" for m in methods) + " |",
+             "|---|---|" + "---|" * len(methods)]
+    for data, style in rows:
         cells = []
         for method in methods:
-            found = [(k, r) for k, r in runs.items() if k.split("|")[1:3] == [style, method]]
+            found = [(k, r) for k, r in runs.items() if k.split("|")[:3] == [data, style, method]]
             cells.append(" ".join(f"{r['miou']:.1f}" + ("" if k.endswith("|0") else f" [{k.split('|')[3]}]")
                                   for k, r in found) or "—")
-        lines.append(f"| {style} | " + " | ".join(cells) + " |")
+        lines.append(f"| {data} | {style} | " + " | ".join(cells) + " |")
     with open(args.output + ".md", "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))
