@@ -19,17 +19,18 @@ class gets a histogram of the colours of its sure pixels, and
   posterior among the nearby classes is at least ``CONFIDENT``, when at least two
   classes are nearby: a class with no rival near a pixel has no evidence against it
   (a digit's stroke far from the drawn part, next to the background only);
-- an *inferred* label (background nobody drew, inferred far from a fill) is withdrawn,
-  once, where any other class explains it ``RATIO`` times better: the part of an object
-  a drawing of reduced area left out, or an object of a class drawn elsewhere only.
+- an *inferred* label (background nobody drew: inferred far from a fill, or implied by
+  a "not k" stroke when L > 2) is withdrawn, once, where any other class explains it
+  ``RATIO`` times better: the part of an object a drawing of reduced area left out, an
+  object of a class drawn elsewhere only, a digit a "not k" scribble crossed.
 
 The network and its smoothness prior decide everything still unlabelled. For the first
-two, only "nearby" classes compete (sure pixels within ``RADIUS`` px): classes that look alike (ten white
-digits on black) would otherwise withdraw each other's labels, while what a brush gets
-wrong lies next to the object. Fixed pixel defaults, like those of
-:mod:`~coarseseg_tf.refine.seeds`, chosen on MNIST dev *training* labels (their accuracy,
-never a test mask): ``loose_fill``'s sure labels go from 0.928 correct at 49 % coverage
-to 0.962 at 66 %, ``morpho``'s from 0.998 to 1.000 (see ``docs/method.md``).
+two, only "nearby" classes compete (sure pixels within ``RADIUS`` px): classes that look
+alike (ten white digits on black) would otherwise withdraw each other's labels, while
+what a brush gets wrong lies next to the object. Fixed pixel defaults, like those of
+:mod:`~coarseseg_tf.refine.seeds`, chosen on dev *training* labels (their accuracy,
+never a test mask): MNIST ``loose_fill``'s sure labels go from 0.928 correct at 49 %
+coverage to 0.972 at 95 %, ``morpho``'s from 0.998 to 1.000 (see ``docs/method.md``).
 """
 from __future__ import annotations
 
@@ -84,7 +85,7 @@ def appearance_check(image: np.ndarray, labels: np.ndarray, checked: np.ndarray,
         posterior among the nearby classes (uniform prior) is at least ``CONFIDENT``,
         where two classes or more are nearby.
       inferred: (H, W) bool or None, labels nobody drew but the rules inferred (the
-        background far from a fill). They fit the models like the others, then are
+        background far from a fill, or implied by "not k" for L > 2). They fit the models like the others, then are
         withdrawn once, with the final models, where any other class, near or not,
         explains them ``RATIO`` times better: the part of an object a reduced drawing
         left out, the objects of a multi-class image that were not drawn. Once and not
