@@ -65,3 +65,24 @@ def test_readme_headline_is_the_committed_matrix():
     assert rows, "the README has no matrix rows"
     for row in rows:
         assert row in goals.splitlines(), row
+
+
+def test_dev_data_share_no_image_with_the_matrix_test_sets():
+    """The dev protocol chooses the default; it must not see an image the matrix scores."""
+    import numpy as np
+    sys.path.insert(0, os.path.dirname(SCRIPT))
+    import dev_styles
+    matrix = _load()
+
+    def keys(images):
+        return {np.asarray(image).tobytes() for image in images}
+    dev = dev_styles.dev_split()
+    dev_images = keys(dev.train_images) | keys(dev.test_images)
+    for seed in matrix.HEADLINE_SEEDS:
+        assert not dev_images & keys(matrix.load_split("mnist_clean", seed, False).test_images)
+    nuclei = dev_styles.nuclei_dev_split()
+    nuclei_test = keys(matrix.load_split("nuclei", 0, False).test_images)
+    assert len(nuclei.train_images) == len(nuclei.test_images) == 16
+    assert not (keys(nuclei.train_images) | keys(nuclei.test_images)) & nuclei_test
+    scenes = dev_styles.scenes_dev_split(8, 4)
+    assert scenes.num_classes == 11 and scenes.train_images.shape[1:3] == (64, 64)
