@@ -85,11 +85,12 @@ def appearance_check(image: np.ndarray, labels: np.ndarray, checked: np.ndarray,
         posterior among the nearby classes (uniform prior) is at least ``CONFIDENT``,
         where two classes or more are nearby.
       inferred: (H, W) bool or None, labels nobody drew but the rules inferred (the
-        background far from a fill, or implied by "not k" for L > 2). They fit the models like the others, then are
-        withdrawn once, with the final models, where any other class, near or not,
-        explains them ``RATIO`` times better: the part of an object a reduced drawing
-        left out, the objects of a multi-class image that were not drawn. Once and not
-        every round, so that on a noisy image the background model keeps its noise.
+        background far from a fill, or implied by "not k" for L > 2). They fit the
+        models like the others, then are withdrawn once, with the final models, where
+        any other class, near or not, explains them ``RATIO`` times better: the part of
+        an object a reduced drawing left out, the objects of a multi-class image that
+        were not drawn. Once and not every round, so that on a noisy image the
+        background model keeps its noise.
     Returns:
       (H, W) uint8 labels.
     """

@@ -200,9 +200,8 @@ def checked_sure_labels(image, positive, negative, num_classes: int = 2, *, erod
       the band between a fill and the background inferred beyond it) are labelled where
       two classes compete and the colour models are confident: a fill's spill past the
       object is background-coloured, an under-fill leaves the object's colour outside
-      it. Not for
-      full maps: where they contradict each other, the brush's error is already located
-      and the network decides;
+      it. Not for full maps: where they contradict each other, the brush's error is
+      already located and the network decides;
     - the background inferred far from a fill is withdrawn where another class explains
       it better (once, with the final models): the part of the object a drawing of
       reduced area left out (the paper's area-ratio drawings). So is, for L > 2, the
@@ -210,8 +209,8 @@ def checked_sure_labels(image, positive, negative, num_classes: int = 2, *, erod
       stroke through the objects of other classes is not background.
     Negative strokes are placed with care and only fit the colour models; a negative
     *fill* (a painted region, like the paper's reduced-area negatives) crosses the
-    object's thin parts as a positive one spills past them, and its interior (more than
-    ``erode`` px inside it) is checked like a positive fill's (:func:`negative_fills`).
+    object's thin parts as a positive one spills past them, and its labels are checked
+    like a positive fill's (:func:`negative_fills` tells the two apart).
     Arguments as :func:`prepare`.
     """
     job = prepare(image, positive, negative, num_classes, erode, dilate)
