@@ -151,14 +151,24 @@ def test_fit_random_walker_trains_on_refined_masks(capsys):
     assert "refining drawings (random_walker): 4/4" in capsys.readouterr().out
 
 
-def test_fit_refines_a_dataset_per_element():
+def test_fit_refines_a_dataset_once_and_repeats_it_for_steps(monkeypatch):
     import tensorflow as tf
     from coarseseg_tf import fit
-    cases = [disk_case(seed=s) for s in range(2)]
+    from coarseseg_tf.refine import Refiner
+    grabcut, refined = REFINERS["grabcut"], []
+
+    def counted(image, positive, negative, num_classes):
+        refined.append(1)
+        return grabcut.refine(image, positive, negative, num_classes)
+    monkeypatch.setitem(REFINERS, "grabcut", Refiner(counted, grabcut.check_classes))
+    cases = [disk_case(seed=s) for s in range(4)]
     images, positive, negative = (np.stack([c[i] for c in cases]) for i in range(3))
     dataset = tf.data.Dataset.from_tensor_slices({"image": images, "positive": positive, "negative": negative})
-    result = fit(dataset, num_classes=2, method="grabcut", epochs=1, batch_size=2, width=4, depth=2, verbose=0)
-    assert result.history.history["mask_loss"][0] > 0
+    # 3 epochs of 3 steps of 2 images: 18 images drawn from 4, each refined once
+    result = fit(dataset, num_classes=2, method="grabcut", epochs=3, steps_per_epoch=3, batch_size=2,
+                 width=4, depth=2, verbose=0)
+    assert len(result.history.history["mask_loss"]) == 3 and result.history.history["mask_loss"][0] > 0
+    assert len(refined) == 4
 
 
 def test_cli_train_takes_a_two_step_method(tmp_path):

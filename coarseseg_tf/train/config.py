@@ -20,7 +20,7 @@ class TrainingConfig(ModelConfig):
     batch_size: int = setting(16, "images per step (the global batch under a tf.distribute strategy)")
     learning_rate: float = setting(1e-3, "Adam's learning rate")
     seed: int = setting(0, "seed of weights and shuffling")
-    shuffle_buffer: int = setting(2048, "examples shuffled together when training from TFRecords")
+    shuffle_buffer: int = setting(2048, "examples shuffled together when training from a dataset")
     validation_batch_size: int = setting(64, "images per step when scoring validation data")
     # off by default: in the pipeline the training split's masks are what the drawings
     # were synthesized from, and training on them would not be learning from drawings

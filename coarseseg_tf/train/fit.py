@@ -104,7 +104,13 @@ def fit(images=None, positive=None, negative=None, masks=None, num_classes=None,
       validation_data: (images, masks) arrays, or a dataset of dicts with "image" and
         "mask", scored by mIoU after each epoch.
       strategy: a ``tf.distribute.Strategy``; the model is built in its scope.
-      steps_per_epoch: batches per epoch, for a dataset that repeats; None: one pass.
+      steps_per_epoch: batches per epoch; a dataset is then repeated as often as needed.
+        None: an epoch is one pass.
+
+    A dataset is refined once for two-step methods: the first epoch refines each
+    element and caches the result in memory, later epochs read the cache reshuffled
+    (``shuffle_buffer`` elements). Pass it finite; one that repeats forever cannot be
+    cached and is refined again on every pass.
       log_dir: a TensorBoard directory for every loss term and validation mIoU per
         epoch and a few training images with drawings, prediction and CM diagonal
         (:mod:`coarseseg_tf.train.tensorboard`); None writes nothing.
@@ -124,6 +130,13 @@ def fit(images=None, positive=None, negative=None, masks=None, num_classes=None,
         channels = dataset.element_spec["image"].shape[-1]
         if refiner:
             dataset = refine_dataset(dataset, refiner, objective.refined_as, num_classes)
+            if dataset.cardinality() != tf.data.INFINITE_CARDINALITY:
+                # refine once: later epochs read the cached maps. The cache replays its
+                # first pass in that pass's order, so the shuffle comes after it.
+                dataset = dataset.cache().shuffle(config.shuffle_buffer, seed=config.seed,
+                                                  reshuffle_each_iteration=True)
+        if steps_per_epoch:
+            dataset = dataset.repeat()
     else:
         if images is None:
             raise ValueError("fit() needs images")

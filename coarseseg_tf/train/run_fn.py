@@ -70,10 +70,8 @@ def train_from_files(train_files, eval_files, config: TrainingConfig, run_dir: s
     logging.info("coarseseg run_fn: worker %d/%d, %d replica(s), config %s", role.index + 1, role.count,
                  strategy.num_replicas_in_sync, json.dumps(config.to_dict()))
     train = examples_dataset(train_files, config, training=True)
-    steps_per_epoch = None
-    if train_steps:
-        train = train.repeat()
-        steps_per_epoch = max(1, int(train_steps) // config.epochs)
+    # fit() repeats the data when given steps: after refining and caching it, not before
+    steps_per_epoch = max(1, int(train_steps) // config.epochs) if train_steps else None
     validation = examples_dataset(eval_files, config, training=False)
     # each worker backs up to its own directory; mirrored weights make them identical
     backup_dir = os.path.join(run_dir, "backup", f"worker-{role.index}")

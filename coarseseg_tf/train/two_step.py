@@ -52,10 +52,8 @@ def refine_dataset(dataset: tf.data.Dataset, refiner: str, refined_as: str, num_
     """``dataset`` of complete elements (``fit``'s ``complete_elements``) with the drawings of
     images that have no true mask refined, placed as :func:`refine_arrays` places them.
 
-    Refinement runs per element in ``tf.numpy_function`` each time the dataset is
-    iterated (every epoch): for many epochs on large data, refine once instead
-    (:func:`coarseseg_tf.refine.refine_drawings`, or ``refine_example`` in a Beam job)
-    and train on the masks.
+    Refinement runs per element in ``tf.numpy_function`` each time the returned dataset
+    is iterated; ``fit()`` caches it, so that is once per training run.
     """
     refine = get_refiner(refiner, num_classes).refine
 
