@@ -25,6 +25,9 @@ def test_quick_matrix_runs_caches_and_resumes(tmp_path, capsys):
     with open(output + ".json") as f:
         runs = json.load(f)["runs"]
     assert len(runs) == 6 and all("miou" in r and 0 <= r["miou"] <= 100 for r in runs.values()), runs
+    # supervised never sees the drawings: the second style reuses the first style's run
+    reused = {k: r["same_run_as"] for k, r in runs.items() if "same_run_as" in r}
+    assert reused == {"mnist_clean|morpho|supervised|0": "mnist_clean|loose_fill|supervised|0"}, reused
     text = open(output + ".md").read()
     assert "| mnist_clean | morpho |" in text and "runs done 6/6" in text
     assert os.path.getsize(output + ".png") > 10_000
