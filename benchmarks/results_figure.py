@@ -8,6 +8,7 @@ fraction, and the date), about 3 minutes on 2 cores.
 """
 from __future__ import annotations
 
+import argparse
 import datetime
 import os
 import sys
@@ -22,7 +23,8 @@ from coarseseg_tf.viz import save_figure  # noqa: E402
 NAME = "results_figure"
 
 
-def main():
+def main(argv=None):
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
     train, test = make_coarse_mnist(num_train=400, num_test=1000, seed=0)
     model = fit(train.images, train.positive, train.negative, num_classes=2, verbose=2).model
     miou = mean_iou(test.masks, model.segment(test.images), num_classes=2)
