@@ -12,6 +12,7 @@ Writes benchmarks/results/drawing_styles_figure.png.
 """
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 
@@ -55,7 +56,8 @@ def overlay(image: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return rgb
 
 
-def main():
+def main(argv=None):
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
     digits = load_mnist()
     first_other = int(np.flatnonzero(digits.digits != digits.digits[1])[0])
     examples = [("digit", digits.images[0], digits.masks[0], 2),
