@@ -13,6 +13,11 @@ images no matrix cell scores:
 
 Same training as the matrix (``fit()`` defaults, 30 epochs).
 
+Besides the methods, the column ``drawn_classes_supervised`` bounds what a style's
+drawings can teach when they name only some of an image's classes (``loose_fill`` and
+``scribbles`` draw one digit of a scene): supervised training on the true masks of the
+background and of the classes the positive drawing names, every other pixel unlabelled.
+
     python benchmarks/dev_styles.py --methods sure_crf consensus_crf grabcut --styles loose_fill morpho
     python benchmarks/dev_styles.py --dataset nuclei --methods appearance_crf grabcut --styles loose_fill
 
@@ -30,10 +35,14 @@ import numpy as np  # noqa: E402
 
 from drawing_styles import (HEADLINE_SEEDS, NETWORK, RESULTS, Split, load_runs, run_key,  # noqa: E402
                             run_one, save_runs)
+from coarseseg_tf.data.synthesis.draw import draw_all  # noqa: E402
 from coarseseg_tf.data.synthesis.styles import STYLES  # noqa: E402
+from coarseseg_tf.labels import IGNORE_LABEL  # noqa: E402
 from coarseseg_tf.models.objectives import METHODS  # noqa: E402
 
 NUM_TRAIN, NUM_SCORED = 400, 500
+#: the bound of a style whose drawings name only some classes (module doc)
+DRAWN_CLASSES_ORACLE = "drawn_classes_supervised"
 
 
 def matrix_test_digits(n: int, scenes: bool = False) -> set:
@@ -92,6 +101,25 @@ def scenes_dev_split(num_train: int = 400, num_scored: int = 200) -> Split:
     return Split(train.images, train.masks, keys, scored.images, scored.masks, NUM_CLASSES)
 
 
+def drawn_classes_masks(masks: np.ndarray, positive: np.ndarray) -> np.ndarray:
+    """(N, H, W) uint8: each true mask (N, H, W) kept for background (0) and the classes its
+    positive drawing (N, H, W, 255 = not drawn) names, 255 elsewhere."""
+    kept = np.full(masks.shape, IGNORE_LABEL, np.uint8)
+    for i, (mask, drawing) in enumerate(zip(masks, positive)):
+        named = np.isin(mask, np.append(np.unique(drawing[drawing != IGNORE_LABEL]), 0))
+        kept[i][named] = mask[named]
+    return kept
+
+
+def run_column(split: Split, style: str, column: str, seed: int, epochs: int, network) -> dict:
+    """A method's run, or the drawn-classes bound's (module doc)."""
+    if column != DRAWN_CLASSES_ORACLE:
+        return run_one(split, style, column, seed, epochs, network)
+    positive, _ = draw_all(split.train_masks, split.keys, style, split.num_classes, seed=seed)
+    return run_one(split, style, "supervised", seed, epochs, network,
+                   supervised_masks=drawn_classes_masks(split.train_masks, positive))
+
+
 #: dev data per dataset, and the matrix dataset whose U-Net it uses
 DATASETS = {"mnist": (dev_split, "mnist_clean"), "mnist_noisy": (noisy_dev_split, "mnist_noisy"),
             "nuclei": (nuclei_dev_split, "nuclei"), "scenes": (scenes_dev_split, "scenes")}
@@ -99,7 +127,7 @@ DATASETS = {"mnist": (dev_split, "mnist_clean"), "mnist_noisy": (noisy_dev_split
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--methods", nargs="+", choices=METHODS, required=True)
+    parser.add_argument("--methods", nargs="+", choices=[*METHODS, DRAWN_CLASSES_ORACLE], required=True)
     parser.add_argument("--styles", nargs="+", choices=sorted(STYLES), required=True)
     parser.add_argument("--dataset", choices=sorted(DATASETS), default="mnist",
                         help="dev data (module doc; default: %(default)s)")
@@ -116,11 +144,11 @@ def main(argv=None):
         for method in args.methods:
             key = run_key(prefix, style, method, args.seed)
             if key not in runs:
-                runs[key] = run_one(split, style, method, args.seed, args.epochs, NETWORK.get(matrix_dataset))
+                runs[key] = run_column(split, style, method, args.seed, args.epochs, NETWORK.get(matrix_dataset))
                 save_runs(args.output + ".json", runs)
             print(f"{args.dataset} {style} {method}: mIoU {runs[key]['miou']:.1f}", flush=True)
     rows = sorted({tuple(k.split("|")[:2]) for k in runs}, key=lambda row: (row[0] != "dev", row))
-    methods = [m for m in METHODS if any(k.split("|")[2] == m for k in runs)]
+    methods = [m for m in [*METHODS, DRAWN_CLASSES_ORACLE] if any(k.split("|")[2] == m for k in runs)]
     lines = ["# Dev protocol: images outside every matrix test set", "",
              f"mIoU (%) on scored dev images (`dev` = MNIST, {NUM_TRAIN} trained on, {NUM_SCORED} scored; "
              "the others as in `benchmarks/dev_styles.py`'s doc); one seed per run (in brackets where "

@@ -89,3 +89,13 @@ def test_dev_data_share_no_image_with_the_matrix_test_sets():
     assert not (keys(nuclei.train_images) | keys(nuclei.test_images)) & nuclei_test
     scenes = dev_styles.scenes_dev_split(8, 4)
     assert scenes.num_classes == 11 and scenes.train_images.shape[1:3] == (64, 64)
+
+
+def test_drawn_classes_bound_keeps_background_and_the_drawn_classes_only():
+    import numpy as np
+    sys.path.insert(0, os.path.dirname(SCRIPT))
+    import dev_styles
+    masks = np.array([[[0, 1], [2, 3]], [[0, 2], [2, 3]]], np.uint8)
+    positive = np.array([[[1, 255], [255, 255]], [[255, 3], [255, 2]]], np.uint8)
+    kept = dev_styles.drawn_classes_masks(masks, positive)
+    np.testing.assert_array_equal(kept, [[[0, 1], [255, 255]], [[0, 2], [2, 3]]])
