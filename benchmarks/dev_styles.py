@@ -21,11 +21,17 @@ background and of the classes the positive drawing names, every other pixel unla
     python benchmarks/dev_styles.py --methods sure_crf consensus_crf grabcut --styles loose_fill morpho
     python benchmarks/dev_styles.py --dataset nuclei --methods appearance_crf grabcut --styles loose_fill
 
+``--set NAME=VALUE`` changes a TrainingConfig field for the methods run (a column
+``method[NAME=VALUE]``), to try a setting on dev data before it becomes a default:
+
+    python benchmarks/dev_styles.py --dataset mnist_noisy --methods appearance_crf --styles morpho --set edge_blur=1
+
 Writes benchmarks/results/dev_styles.{md,json}; runs are cached like the matrix's.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 
@@ -111,10 +117,31 @@ def drawn_classes_masks(masks: np.ndarray, positive: np.ndarray) -> np.ndarray:
     return kept
 
 
-def run_column(split: Split, style: str, column: str, seed: int, epochs: int, network) -> dict:
-    """A method's run, or the drawn-classes bound's (module doc)."""
+def parse_setting(text: str) -> tuple[str, object]:
+    """``"NAME=VALUE"`` -> (name, value): a TrainingConfig field and its JSON value (else a string)."""
+    from coarseseg_tf.train.config import TrainingConfig
+    name, _, value = text.partition("=")
+    try:
+        value = json.loads(value)
+    except json.JSONDecodeError:
+        pass
+    try:
+        TrainingConfig.from_dict({name: value})
+    except (TypeError, ValueError) as error:
+        raise argparse.ArgumentTypeError(f"--set {text}: {error}")
+    return name, value
+
+
+def column_label(method: str, settings: dict) -> str:
+    """The results' column of ``method`` run with ``settings`` (TrainingConfig fields)."""
+    return method + "".join(f"[{name}={value}]" for name, value in sorted(settings.items()))
+
+
+def run_column(split: Split, style: str, column: str, seed: int, epochs: int, network,
+               settings: dict | None = None) -> dict:
+    """A method's run with ``settings``, or the drawn-classes bound's (module doc)."""
     if column != DRAWN_CLASSES_ORACLE:
-        return run_one(split, style, column, seed, epochs, network)
+        return run_one(split, style, column, seed, epochs, network, overrides=settings)
     positive, _ = draw_all(split.train_masks, split.keys, style, split.num_classes, seed=seed)
     return run_one(split, style, "supervised", seed, epochs, network,
                    supervised_masks=drawn_classes_masks(split.train_masks, positive))
@@ -132,7 +159,9 @@ def main(argv=None):
     parser.add_argument("--dataset", choices=sorted(DATASETS), default="mnist",
                         help="dev data (module doc; default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="default: %(default)s")
-    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--epochs", type=int, default=30, help="default: %(default)s")
+    parser.add_argument("--set", type=parse_setting, action="append", default=[], metavar="NAME=VALUE",
+                        help="a TrainingConfig field for every method run (repeatable)")
     parser.add_argument("--output", default=os.path.join(RESULTS, "dev_styles"))
     args = parser.parse_args(argv)
     runs = load_runs(args.output + ".json")
@@ -140,15 +169,19 @@ def main(argv=None):
     split = make_split()
     # MNIST keys keep their first form ("dev|style|method|seed") so earlier runs stay cached
     prefix = "dev" if args.dataset == "mnist" else f"dev-{args.dataset}"
+    settings = dict(args.set)
     for style in args.styles:
         for method in args.methods:
-            key = run_key(prefix, style, method, args.seed)
+            column = column_label(method, settings)
+            key = run_key(prefix, style, column, args.seed)
             if key not in runs:
-                runs[key] = run_column(split, style, method, args.seed, args.epochs, NETWORK.get(matrix_dataset))
+                runs[key] = run_column(split, style, method, args.seed, args.epochs, NETWORK.get(matrix_dataset),
+                                       settings)
                 save_runs(args.output + ".json", runs)
-            print(f"{args.dataset} {style} {method}: mIoU {runs[key]['miou']:.1f}", flush=True)
+            print(f"{args.dataset} {style} {column}: mIoU {runs[key]['miou']:.1f}", flush=True)
     rows = sorted({tuple(k.split("|")[:2]) for k in runs}, key=lambda row: (row[0] != "dev", row))
-    methods = [m for m in [*METHODS, DRAWN_CLASSES_ORACLE] if any(k.split("|")[2] == m for k in runs)]
+    order = [*METHODS, DRAWN_CLASSES_ORACLE]
+    methods = sorted({k.split("|")[2] for k in runs}, key=lambda c: (order.index(c.split("[")[0]), c))
     lines = ["# Dev protocol: images outside every matrix test set", "",
              f"mIoU (%) on scored dev images (`dev` = MNIST, {NUM_TRAIN} trained on, {NUM_SCORED} scored; "
              "the others as in `benchmarks/dev_styles.py`'s doc); one seed per run (in brackets where "

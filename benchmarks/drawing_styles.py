@@ -122,10 +122,11 @@ def load_split(dataset: str, seed: int, small: bool) -> Split:
 # ---------------------------------------------------------------- one run
 
 def run_one(split: Split, style: str, column: str, seed: int, epochs: int, network: dict | None = None,
-            supervised_masks: np.ndarray | None = None) -> dict:
+            supervised_masks: np.ndarray | None = None, overrides: dict | None = None) -> dict:
     """Trains ``column`` (a method, or an ablation: :func:`parse_column`) on the drawings of
     ``style`` and scores it; ``network``: fit() arguments of the U-Net; ``supervised_masks``:
-    what ``supervised`` trains on instead of the true masks. Returns the run's record."""
+    what ``supervised`` trains on instead of the true masks; ``overrides``: more fit()
+    arguments (TrainingConfig fields). Returns the run's record."""
     from coarseseg_tf import fit, mean_iou
     method, changes = parse_column(column)
     positive, negative = draw_all(split.train_masks, split.keys, style, split.num_classes, seed=seed)
@@ -135,7 +136,7 @@ def run_one(split: Split, style: str, column: str, seed: int, epochs: int, netwo
                  masks=(split.train_masks if supervised_masks is None else supervised_masks)
                  if method == "supervised" else None,
                  num_classes=split.num_classes, method=method, epochs=epochs, seed=seed, verbose=0,
-                 **(network or {}), **changes)
+                 **(network or {}), **changes, **(overrides or {}))
     miou = mean_iou(split.test_masks, result.model.segment(split.test_images), split.num_classes)
     drawn = [0.0 if m is None else float(np.mean(m != 255)) for m in (positive, negative)]
     return {"miou": 100 * float(miou), "seconds": time.time() - started, "epochs": epochs,

@@ -99,3 +99,14 @@ def test_drawn_classes_bound_keeps_background_and_the_drawn_classes_only():
     positive = np.array([[[1, 255], [255, 255]], [[255, 3], [255, 2]]], np.uint8)
     kept = dev_styles.drawn_classes_masks(masks, positive)
     np.testing.assert_array_equal(kept, [[[0, 1], [255, 255]], [[0, 2], [2, 3]]])
+
+
+def test_dev_settings_are_checked_training_config_fields():
+    import argparse
+    sys.path.insert(0, os.path.dirname(SCRIPT))
+    import dev_styles
+    assert dev_styles.parse_setting("edge_blur=1") == ("edge_blur", 1)
+    assert dev_styles.column_label("appearance_crf", {"edge_blur": 1}) == "appearance_crf[edge_blur=1]"
+    for bad in ("no_such_field=1", "edge_blur=-1"):
+        with pytest.raises(argparse.ArgumentTypeError, match=bad.split("=")[0]):
+            dev_styles.parse_setting(bad)
