@@ -106,16 +106,16 @@ def fit(images=None, positive=None, negative=None, masks=None, num_classes=None,
       strategy: a ``tf.distribute.Strategy``; the model is built in its scope.
       steps_per_epoch: batches per epoch; a dataset is then repeated as often as needed.
         None: an epoch is one pass.
-
-    A dataset is refined once for two-step methods: the first epoch refines each
-    element and caches the result in memory, later epochs read the cache reshuffled
-    (``shuffle_buffer`` elements). Pass it finite; one that repeats forever cannot be
-    cached and is refined again on every pass.
       log_dir: a TensorBoard directory for every loss term and validation mIoU per
         epoch and a few training images with drawings, prediction and CM diagonal
         (:mod:`coarseseg_tf.train.tensorboard`); None writes nothing.
     Returns:
       :class:`FitResult` with ``.model`` and ``.history``.
+
+    A dataset is refined once for two-step methods: the first epoch refines each
+    element and caches the result in memory, later epochs read the cache reshuffled
+    (``shuffle_buffer`` elements). Pass it finite; one that repeats forever cannot be
+    cached and is refined again on every pass.
     """
     config = config or TrainingConfig()
     if num_classes is not None:
