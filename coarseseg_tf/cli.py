@@ -533,7 +533,7 @@ def _training_options(parser, with_method=True):
         elif f.name == "method":
             group.add_argument(flag, default=f.default, choices=METHODS,
                                help=f"{help_text}. {methods_help()}")
-        elif f.type == "bool | None":
+        elif f.type in ("bool", "bool | None"):  # a switch that is on by default, or the method's own
             group.add_argument(flag, type=_yes_no, default=f.default, metavar="{yes,no}", help=help_text)
         elif f.type == "float | None":
             # None stands for "the method's own" or "from each image": a number or "none"
@@ -543,7 +543,7 @@ def _training_options(parser, with_method=True):
 
 
 def _yes_no(text: str) -> bool:
-    """argparse type of a switch whose default is "the method's own": yes or no."""
+    """argparse type of a switch whose default is on or "the method's own": yes or no."""
     if text not in ("yes", "no"):
         raise argparse.ArgumentTypeError(f"expected yes or no, got {text!r}")
     return text == "yes"

@@ -182,3 +182,12 @@ def test_console_script_entry_point():
     assert os.path.exists(script), f"{script} missing: is the package installed (pip install -e .)?"
     out = subprocess.run([script, "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "synthesize" in out.stdout, out.stderr[-2000:]
+
+
+def test_switches_on_by_default_take_yes_or_no():
+    from coarseseg_tf.cli import _training_config
+    base = ["train", "--data", "d.npz", "-o", "m.keras"]
+    assert _training_config(build_parser().parse_args(base)).cache_refined is True
+    assert _training_config(build_parser().parse_args([*base, "--cache-refined", "no"])).cache_refined is False
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([*base, "--cache-refined", "False"])

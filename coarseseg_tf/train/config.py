@@ -22,6 +22,9 @@ class TrainingConfig(ModelConfig):
     seed: int = setting(0, "seed of weights and shuffling")
     shuffle_buffer: int = setting(2048, "examples shuffled together when training from a dataset")
     validation_batch_size: int = setting(64, "images per step when scoring validation data")
+    cache_refined: bool = setting(
+        True, "keep a dataset's refined drawings in memory after the first epoch (methods with a "
+              "refiner); off: refine them again every epoch, for data larger than memory")
     # off by default: in the pipeline the training split's masks are what the drawings
     # were synthesized from, and training on them would not be learning from drawings
     use_masks: bool = setting(False, "train images that carry a true mask on that mask (semi-supervised)")
@@ -38,6 +41,7 @@ class TrainingConfig(ModelConfig):
         check("seed", int, lambda v: True, "an integer")
         check("learning_rate", (int, float), lambda v: v > 0, "a number > 0")
         check("use_masks", bool, lambda v: True, "true or false")
+        check("cache_refined", bool, lambda v: True, "true or false")
 
     def replace(self, **overrides) -> "TrainingConfig":
         """A copy with ``overrides``; an unknown name raises ValueError listing the fields."""

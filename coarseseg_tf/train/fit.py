@@ -112,10 +112,11 @@ def fit(images=None, positive=None, negative=None, masks=None, num_classes=None,
     Returns:
       :class:`FitResult` with ``.model`` and ``.history``.
 
-    A dataset is refined once for two-step methods: the first epoch refines each
-    element and caches the result in memory, later epochs read the cache reshuffled
-    (``shuffle_buffer`` elements). Pass it finite; one that repeats forever cannot be
-    cached and is refined again on every pass.
+    A dataset is refined once for methods with a refiner (the default among them): the
+    first epoch refines each element and caches the result in memory, later epochs read
+    the cache reshuffled (``shuffle_buffer`` elements). Pass it finite; one that repeats
+    forever, or ``cache_refined=False`` for data larger than memory, is refined again on
+    every pass.
     """
     config = config or TrainingConfig()
     if num_classes is not None:
@@ -130,7 +131,7 @@ def fit(images=None, positive=None, negative=None, masks=None, num_classes=None,
         channels = dataset.element_spec["image"].shape[-1]
         if refiner:
             dataset = refine_dataset(dataset, refiner, objective.refined_as, num_classes)
-            if dataset.cardinality() != tf.data.INFINITE_CARDINALITY:
+            if config.cache_refined and dataset.cardinality() != tf.data.INFINITE_CARDINALITY:
                 # refine once: later epochs read the cached maps. The cache replays its
                 # first pass in that pass's order, so the shuffle comes after it.
                 dataset = dataset.cache().shuffle(config.shuffle_buffer, seed=config.seed,
