@@ -84,6 +84,30 @@ def test_full_maps_are_sure_where_they_agree():
     np.testing.assert_array_equal(sure[~contradicted], positive[~contradicted])
 
 
+def test_a_full_map_is_sure_only_inside_where_no_negative_drawing_covers_it():
+    """Every class filled (class 0 too) with a spill past the object, negatives as strokes
+    on part of the edge only: the spill nothing contradicts is not sure, the interior is."""
+    image, _, _, disk = disk_case()
+    spilled = ndimage.binary_dilation(disk, iterations=2)
+    positive = np.where(spilled, 1, 0).astype(np.uint8)
+    negative = np.full(disk.shape, IGNORE_LABEL, np.uint8)
+    ring = spilled & ~disk
+    stroke = ring & (np.arange(disk.shape[1]) < 22)[None, :]  # "not the object" on the left half of the spill
+    negative[stroke] = 1
+    sure = REFINERS["sure"].refine(image, positive, negative, 2)
+    assert (sure[stroke] == IGNORE_LABEL).all()  # the maps contradict each other there
+    assert (sure[ring & ~stroke] == IGNORE_LABEL).all()  # nothing contradicts this spill
+    assert (sure[ndimage.binary_erosion(disk, iterations=2)] == 1).all()
+    assert (sure[~ndimage.binary_dilation(spilled, iterations=5)] == 0).all()
+    labelled = sure != IGNORE_LABEL
+    assert ((sure == 1) == disk)[labelled].all()
+    # the image's colours then label the spill the erosion opened (it is background-coloured);
+    # where the maps contradict each other, the network decides
+    checked = REFINERS["checked_sure"].refine(image, positive, negative, 2)
+    assert (checked[ring & ~stroke] == 0).mean() > 0.9
+    assert (checked[stroke] == IGNORE_LABEL).all()
+
+
 def test_a_stroke_does_not_make_the_far_background_sure():
     """A scribble marks where the object is, not its extent: with negative seeds of its
     own, the pixels far from it stay undecided instead of becoming background."""

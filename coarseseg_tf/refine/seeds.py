@@ -160,10 +160,12 @@ def sure_labels(image, positive, negative, num_classes: int = 2, *, erode: float
     decides nothing and leaves the uncertain band to a model learning from partial labels.
 
     Where the annotator labelled class 0 (full maps: every pixel drawn / not drawn), the
-    drawings themselves locate the uncertainty: they contradict each other where the
-    brush erred, so what is sure is where they agree. A partial drawing (a fill, strokes,
-    a scribble) contradicts nothing, so what is sure is its seeds (:func:`seed_labels`):
-    eroded interiors, the background far from a fill, the cores of negative strokes.
+    drawings themselves locate the uncertainty where both cover a pixel: they contradict
+    each other where the brush erred, so what is sure there is where they agree. A
+    partial drawing (a fill, strokes, a scribble) contradicts nothing, and neither does a
+    full map where no negative drawing covers it (every class filled, negatives as
+    strokes), so what is sure there is the seeds (:func:`seed_labels`): eroded
+    interiors, the background far from a fill, the cores of negative strokes.
     Arguments as :func:`prepare`.
     """
     return sure_of(prepare(image, positive, negative, num_classes, erode, dilate), num_classes)
@@ -171,9 +173,16 @@ def sure_labels(image, positive, negative, num_classes: int = 2, *, erode: float
 
 def sure_of(job: Prepared, num_classes: int) -> np.ndarray:
     """:func:`sure_labels` of an already prepared image."""
-    if (job.positive == 0).any():
-        return agreement(job.positive, implied_by_negative(job.negative, num_classes))
-    return job.seeds if job.fallback is None else job.fallback
+    seeds = job.seeds if job.fallback is None else job.fallback
+    if not (job.positive == 0).any():
+        return seeds
+    # a full map: where a negative drawing covers a pixel too, a contradiction locates the
+    # brush's error; where the positive map alone covers it, a spill across a class's edge
+    # (1-2 px of a thin digit's neighbour) is contradicted by nothing, so only the eroded
+    # interior is sure, as for a fill
+    both = (job.positive != IGNORE_LABEL) & (job.negative != IGNORE_LABEL)
+    agreed = agreement(job.positive, implied_by_negative(job.negative, num_classes))
+    return np.where(both, agreed, seeds).astype(np.uint8)
 
 
 def negative_fills(negative: np.ndarray, erode: float = ERODE) -> np.ndarray:
@@ -200,8 +209,9 @@ def checked_sure_labels(image, positive, negative, num_classes: int = 2, *, erod
       the band between a fill and the background inferred beyond it) are labelled where
       two classes compete and the colour models are confident: a fill's spill past the
       object is background-coloured, an under-fill leaves the object's colour outside
-      it. Not for full maps: where they contradict each other, the brush's error is
-      already located and the network decides;
+      it. So is the border the erosion took from a full map where no negative drawing
+      covers it; where one does, the two maps' contradictions already located the
+      brush's error and the network decides;
     - the background inferred far from a fill is withdrawn where another class explains
       it better (once, with the final models): the part of the object a drawing of
       reduced area left out (the paper's area-ratio drawings). So is, for L > 2, the
@@ -223,8 +233,12 @@ def checked_sure_labels(image, positive, negative, num_classes: int = 2, *, erod
     assumed = far_background | ((sure == 0) & from_negative & partial & (num_classes > 2))
     checked = (sure != IGNORE_LABEL) & ~assumed & (
         (job.positive == sure) | (partial & from_negative & negative_fills(job.negative, erode)))
-    # the band between a fill and the background inferred beyond ``dilate`` from it;
-    # strokes infer no background, and a scribble says nothing that far from itself
-    band = ndimage.distance_transform_edt(~drawn) <= dilate if far_background.any() else drawn
-    return appearance_check(job.image, sure, checked, open_to=(sure == IGNORE_LABEL) & partial & band,
-                            inferred=assumed)
+    if partial:
+        # the band between a fill and the background inferred beyond ``dilate`` from it;
+        # strokes infer no background, and a scribble says nothing that far from itself
+        band = ndimage.distance_transform_edt(~drawn) <= dilate if far_background.any() else drawn
+    else:
+        # a full map's edges that the erosion opened where no negative drawing covers them;
+        # where one does, their contradictions located the brush's errors: the network decides
+        band = drawn & (job.negative == IGNORE_LABEL)
+    return appearance_check(job.image, sure, checked, open_to=(sure == IGNORE_LABEL) & band, inferred=assumed)
