@@ -181,7 +181,7 @@ _OBJECTIVES = (
                 "contrast-sensitive smoothness prior (relaxed CRF) that puts the uncertain band's "
                 "boundary on image edges; CM heads fitted alongside, detached",
         doc="Cross-entropy on the labels the drawings make sure (coarseseg_tf.refine.seeds."
-            "sure_labels): where two full maps agree, or, for partial drawings, each drawn class's "
+            "sure_labels): where two full maps overlap and agree, elsewhere each drawn class's "
             "interior eroded by a few pixels, the background beyond a few pixels from a fill, and "
             "the cores of negative strokes. The band a brush can err in is left unlabelled and "
             "decided by the contrast-sensitive smoothness prior (coarseseg_tf.losses."
