@@ -177,9 +177,8 @@ def sure_of(job: Prepared, num_classes: int) -> np.ndarray:
     if not (job.positive == 0).any():
         return seeds
     # a full map: where a negative drawing covers a pixel too, a contradiction locates the
-    # brush's error; where the positive map alone covers it, a spill across a class's edge
-    # (1-2 px of a thin digit's neighbour) is contradicted by nothing, so only the eroded
-    # interior is sure, as for a fill
+    # brush's error; where the positive map alone covers it, nothing contradicts a spill
+    # past a class's edge into its neighbour, so only the eroded interior is sure, as for a fill
     both = (job.positive != IGNORE_LABEL) & (job.negative != IGNORE_LABEL)
     agreed = agreement(job.positive, implied_by_negative(job.negative, num_classes))
     return np.where(both, agreed, seeds).astype(np.uint8)
