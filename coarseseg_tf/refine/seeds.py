@@ -78,6 +78,12 @@ class Prepared:
     seeds: np.ndarray
     fallback: np.ndarray | None
 
+    @property
+    def full_map(self) -> bool:
+        """Whether the annotator drew class 0 too (every pixel drawn / not drawn, or every
+        class filled): "not drawn" then says nothing, and no background is inferred."""
+        return bool((self.positive == 0).any())
+
 
 def check_image(image) -> np.ndarray:
     """(H, W) or (H, W, C) pixels -> (H, W, C) float32 in [0, 1], by the image-scale
@@ -174,7 +180,7 @@ def sure_labels(image, positive, negative, num_classes: int = 2, *, erode: float
 def sure_of(job: Prepared, num_classes: int) -> np.ndarray:
     """:func:`sure_labels` of an already prepared image."""
     seeds = job.seeds if job.fallback is None else job.fallback
-    if not (job.positive == 0).any():
+    if not job.full_map:
         return seeds
     # a full map: where a negative drawing covers a pixel too, a contradiction locates the
     # brush's error; where the positive map alone covers it, nothing contradicts a spill
@@ -225,7 +231,7 @@ def checked_sure_labels(image, positive, negative, num_classes: int = 2, *, erod
     job = prepare(image, positive, negative, num_classes, erode, dilate)
     sure = sure_of(job, num_classes)
     drawn = job.positive != IGNORE_LABEL
-    partial = not (job.positive == 0).any()
+    partial = not job.full_map
     from_negative = implied_by_negative(job.negative, num_classes) == sure
     far_background = (sure == 0) & ~drawn & ~from_negative
     # background no one drew: inferred far from a fill, or implied by "not k" (L > 2)
