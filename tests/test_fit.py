@@ -86,6 +86,20 @@ def test_model_save_load_round_trip(tmp_path, small_split):
                                model.confusion_matrices(train.images[:4])["positive"], atol=1e-6)
 
 
+def test_batch_norms_take_the_training_images_statistics_under_the_final_weights(small_split):
+    # 2 steps leave Keras' moving averages near their start (mean 0, variance 1), so a
+    # network that predicts with them is not the one training shaped
+    images = small_split[0].images[:16]
+    drawings = small_split[0].positive[:16]
+    gaps = {}
+    for recalibrate in (False, True):
+        model = fit(images, drawings, epochs=2, batch_size=8, verbose=0,
+                    recalibrate_batch_norm=recalibrate).model
+        # the 16 images as one batch: training mode normalises by exactly their statistics
+        gaps[recalibrate] = np.abs(model(images, training=False) - model(images, training=True)).max()
+    assert gaps[True] < 1e-4 < 1e-2 < gaps[False]
+
+
 def test_distribution_strategy_scope(small_split):
     train, _ = small_split
     strategy = tf.distribute.OneDeviceStrategy("/cpu:0")

@@ -25,6 +25,10 @@ class TrainingConfig(ModelConfig):
     cache_refined: bool = setting(
         True, "keep a dataset's refined drawings in memory after the first epoch (methods with a "
               "refiner); off: refine them again every epoch, for data larger than memory")
+    recalibrate_batch_norm: bool = setting(
+        True, "after training, set each batch norm's statistics to those of the training images "
+              "under the final weights (precise BN, up to 256 images); off: Keras' moving averages, "
+              "which lag the weights when training takes few steps")
     # off by default: in the pipeline the training split's masks are what the drawings
     # were synthesized from, and training on them would not be learning from drawings
     use_masks: bool = setting(False, "train images that carry a true mask on that mask (semi-supervised)")
@@ -41,7 +45,8 @@ class TrainingConfig(ModelConfig):
         check("seed", int, lambda v: True, "an integer")
         check("learning_rate", (int, float), lambda v: v > 0, "a number > 0")
         check("use_masks", bool, lambda v: True, "true or false")
-        check("cache_refined", bool, lambda v: True, "true or false")
+        for name in ("cache_refined", "recalibrate_batch_norm"):
+            check(name, bool, lambda v: True, "true or false")
 
     def replace(self, **overrides) -> "TrainingConfig":
         """A copy with ``overrides``; an unknown name raises ValueError listing the fields."""

@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from coarseseg_tf.images import as_image_batch, to_unit_range_tensor
 from coarseseg_tf.labels import IGNORE_LABEL, as_label_batch, check_num_classes
+from coarseseg_tf.models.batch_norm import recalibrate_batch_norm
 from coarseseg_tf.models.coarse_seg_model import CoarseSegModel
 from coarseseg_tf.models.objectives import get_objective
 from coarseseg_tf.progress import progress_printer
@@ -25,6 +26,9 @@ from coarseseg_tf.train.two_step import refine_arrays, refine_dataset
 
 LABEL_KEYS = ("positive", "negative", "mask")
 NUM_LOGGED_EXAMPLES = 3  # training images shown in TensorBoard each epoch
+#: training images whose statistics the batch norms take after training: enough for
+#: a mean and variance over thousands of pixels per channel, little memory
+RECALIBRATION_IMAGES = 256
 
 
 @dataclass
@@ -57,6 +61,18 @@ def padded_batches(dataset: tf.data.Dataset, batch_size: int, drop_remainder: bo
     padding = {key: (tf.constant(0.0) if key == "image" else tf.constant(IGNORE_LABEL))
                for key in dataset.element_spec}
     return dataset.padded_batch(batch_size, padding_values=padding, drop_remainder=drop_remainder)
+
+
+def first_images(batches: tf.data.Dataset, limit: int) -> list:
+    """The image tensors (B, H, W, C) of the first batches holding ``limit`` images (or
+    all of a shorter dataset), read once so that every use sees the same images."""
+    out, count = [], 0
+    for batch in batches:
+        if count >= limit:
+            break
+        out.append(batch["image"][: limit - count])
+        count += int(out[-1].shape[0])
+    return out
 
 
 def complete_elements(dataset: tf.data.Dataset) -> tf.data.Dataset:
@@ -117,6 +133,10 @@ def fit(images=None, positive=None, negative=None, masks=None, num_classes=None,
     the cache reshuffled (``shuffle_buffer`` elements). Pass it finite; one that repeats
     forever, or ``cache_refined=False`` for data larger than memory, is refined again on
     every pass.
+
+    After training, the batch norms take the statistics of the first 256 training images
+    under the final weights (``recalibrate_batch_norm``, :mod:`coarseseg_tf.models.batch_norm`),
+    so that inference runs the network training shaped even after a few dozen steps.
     """
     config = config or TrainingConfig()
     if num_classes is not None:
@@ -170,6 +190,8 @@ def fit(images=None, positive=None, negative=None, masks=None, num_classes=None,
         model.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
     history = model.fit(dataset, epochs=config.epochs, validation_data=val, steps_per_epoch=steps_per_epoch,
                         callbacks=callbacks, verbose=verbose)
+    if config.recalibrate_batch_norm:
+        recalibrate_batch_norm(model.trunk, first_images(dataset, RECALIBRATION_IMAGES))
     # the custom train step logs tensors; History users expect plain numbers
     history.history = {k: [float(v) for v in values] for k, values in history.history.items()}
     return FitResult(model=model, history=history)
