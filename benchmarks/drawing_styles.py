@@ -74,7 +74,7 @@ HEADLINE = (("mnist_clean", "loose_fill"), ("mnist_clean", "boundary_negatives")
 CONTESTED = (("nuclei", "loose_fill"), ("nuclei", "boundary_negatives"))
 #: when fit() began to set the batch norms to the training images' statistics after
 #: training (coarseseg_tf.models.batch_norm); runs finished before used Keras' moving averages
-PRECISE_BATCH_NORM_SINCE = "2026-11-30T01:10:00"
+PRECISE_BATCH_NORM_SINCE = "2026-11-30T01:08:50"  # commit 3f5b6ad
 
 
 @dataclass
@@ -304,9 +304,9 @@ def batch_norm_protocol(runs: dict) -> str:
     return (f"- batch norms: {sum(f >= PRECISE_BATCH_NORM_SINCE for f in finished)} of {len(finished)} runs "
             f"(datasets: {', '.join(precise) or 'none'}) finished after fit() began to give them the "
             "training images' statistics under the final weights; the others kept Keras' moving "
-            "averages, which after a few dozen steps still hold the initial variance (the nuclei "
-            "cells' 60 steps) and after 750 (MNIST, scenes) lag the weights by little: on dev "
-            "MNIST the change was within 0.4 points (`benchmarks/results/batch_norm.md`)")
+            "averages, which after a few dozen steps (the nuclei cells' 60) still hold their initial "
+            "variance and after 750 (MNIST, scenes) only lag the weights; `benchmarks/results/"
+            "batch_norm.md` measures the change on dev images, network by network")
 
 
 def figure(table: dict, method_names, path: str) -> None:
