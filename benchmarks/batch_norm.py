@@ -46,7 +46,7 @@ def scored_twice(split, style: str, method: str, seed: int, epochs: int, network
     from coarseseg_tf.data.synthesis.draw import draw_all
     from coarseseg_tf.images import as_image_batch
     from coarseseg_tf.models.batch_norm import recalibrate_batch_norm
-    from coarseseg_tf.train.fit import RECALIBRATION_IMAGES
+    from coarseseg_tf.train.fit import RECALIBRATION_IMAGES, RECALIBRATION_PIXELS, first_images
 
     positive, negative = draw_all(split.train_masks, split.keys, style, split.num_classes, seed=seed)
     started = time.time()
@@ -57,8 +57,8 @@ def scored_twice(split, style: str, method: str, seed: int, epochs: int, network
     def score():
         return 100 * float(mean_iou(split.test_masks, model.segment(split.test_images), split.num_classes))
     moving = score()
-    images = tf.convert_to_tensor(as_image_batch(split.train_images[:RECALIBRATION_IMAGES]))
-    recalibrate_batch_norm(model.trunk, [images[i:i + 16] for i in range(0, int(images.shape[0]), 16)])
+    batches = tf.data.Dataset.from_tensor_slices({"image": as_image_batch(split.train_images)}).batch(16)
+    recalibrate_batch_norm(model.trunk, first_images(batches, RECALIBRATION_IMAGES, RECALIBRATION_PIXELS))
     return {"moving_averages": moving, "precise": score(), "epochs": epochs, "seconds": seconds,
             "num_train": len(split.train_images), "num_test": len(split.test_images),
             "finished": datetime.datetime.now().isoformat(timespec="seconds")}

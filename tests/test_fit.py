@@ -100,6 +100,18 @@ def test_batch_norms_take_the_training_images_statistics_under_the_final_weights
     assert gaps[True] < 1e-4 < 1e-2 < gaps[False]
 
 
+def test_batch_norm_images_are_capped_by_count_and_pixels():
+    from coarseseg_tf.train.fit import first_images
+    batches = tf.data.Dataset.from_tensor_slices({"image": np.zeros((40, 10, 10, 1), np.float32)}).batch(16)
+
+    def sizes(max_images, max_pixels):
+        return [int(images.shape[0]) for images in first_images(batches, max_images, max_pixels)]
+    assert sizes(256, 10_000) == [16, 16, 8]  # the whole (shorter) dataset
+    assert sizes(20, 10_000) == [16, 4]
+    assert sizes(256, 250) == [2]  # 100 pixels an image
+    assert sizes(256, 50) == [1]  # never none
+
+
 def test_distribution_strategy_scope(small_split):
     train, _ = small_split
     strategy = tf.distribute.OneDeviceStrategy("/cpu:0")

@@ -26,9 +26,10 @@ from coarseseg_tf.train.two_step import refine_arrays, refine_dataset
 
 LABEL_KEYS = ("positive", "negative", "mask")
 NUM_LOGGED_EXAMPLES = 3  # training images shown in TensorBoard each epoch
-#: training images whose statistics the batch norms take after training: enough for
-#: a mean and variance over thousands of pixels per channel, little memory
-RECALIBRATION_IMAGES = 256
+#: training images whose statistics the batch norms take after training: enough for a
+#: mean and variance over hundreds of thousands of pixels; the pixel cap (32 MB per
+#: float channel) keeps a few full-size Cityscapes frames from filling memory
+RECALIBRATION_IMAGES, RECALIBRATION_PIXELS = 256, 1 << 23
 
 
 @dataclass
@@ -63,15 +64,20 @@ def padded_batches(dataset: tf.data.Dataset, batch_size: int, drop_remainder: bo
     return dataset.padded_batch(batch_size, padding_values=padding, drop_remainder=drop_remainder)
 
 
-def first_images(batches: tf.data.Dataset, limit: int) -> list:
-    """The image tensors (B, H, W, C) of the first batches holding ``limit`` images (or
-    all of a shorter dataset), read once so that every use sees the same images."""
-    out, count = [], 0
+def first_images(batches: tf.data.Dataset, max_images: int, max_pixels: int) -> list:
+    """The image tensors (B, H, W, C) of the first batches, up to ``max_images`` images
+    and ``max_pixels`` pixels (at least one image), read once so that every use sees
+    the same images."""
+    out, images, pixels = [], 0, 0
     for batch in batches:
-        if count >= limit:
+        batch = batch["image"]
+        per_image = int(batch.shape[1]) * int(batch.shape[2])
+        room = min(max_images - images, (max_pixels - pixels) // per_image)
+        if room <= 0 and out:
             break
-        out.append(batch["image"][: limit - count])
-        count += int(out[-1].shape[0])
+        out.append(batch[:max(room, 1)])
+        images += int(out[-1].shape[0])
+        pixels += int(out[-1].shape[0]) * per_image
     return out
 
 
@@ -135,7 +141,7 @@ def fit(images=None, positive=None, negative=None, masks=None, num_classes=None,
     every pass.
 
     After training, the batch norms take the statistics of the first 256 training images
-    under the final weights (``recalibrate_batch_norm``, :mod:`coarseseg_tf.models.batch_norm`),
+    (fewer where they exceed 8M pixels) under the final weights (``recalibrate_batch_norm``, :mod:`coarseseg_tf.models.batch_norm`),
     so that inference runs the network training shaped even after a few dozen steps.
     """
     config = config or TrainingConfig()
@@ -191,7 +197,7 @@ def fit(images=None, positive=None, negative=None, masks=None, num_classes=None,
     history = model.fit(dataset, epochs=config.epochs, validation_data=val, steps_per_epoch=steps_per_epoch,
                         callbacks=callbacks, verbose=verbose)
     if config.recalibrate_batch_norm:
-        recalibrate_batch_norm(model.trunk, first_images(dataset, RECALIBRATION_IMAGES))
+        recalibrate_batch_norm(model.trunk, first_images(dataset, RECALIBRATION_IMAGES, RECALIBRATION_PIXELS))
     # the custom train step logs tensors; History users expect plain numbers
     history.history = {k: [float(v) for v in values] for k, values in history.history.items()}
     return FitResult(model=model, history=history)
