@@ -27,8 +27,8 @@ class TrainingConfig(ModelConfig):
               "refiner); off: refine them again every epoch, for data larger than memory")
     recalibrate_batch_norm: bool = setting(
         True, "after training, set each batch norm's statistics to those of the training images "
-              "under the final weights (precise BN, up to 256 images); off: Keras' moving averages, "
-              "which lag the weights when training takes few steps")
+              "under the final weights (precise BN; up to 256 images or 8M pixels); off: Keras' "
+              "moving averages, which lag the weights when training takes few steps")
     # off by default: in the pipeline the training split's masks are what the drawings
     # were synthesized from, and training on them would not be learning from drawings
     use_masks: bool = setting(False, "train images that carry a true mask on that mask (semi-supervised)")
