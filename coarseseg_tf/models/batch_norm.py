@@ -30,19 +30,17 @@ def recalibrate_batch_norm(model: keras.Model, image_batches: Sequence) -> int:
     no replica all-reduce is needed (the layers are synchronized under a strategy).
     Returns the number of images measured; 0 (nothing changed) for no images.
     """
-    layers = batch_norm_layers(model)
-    count = 0
-    for layer in layers:
+    count = sum(int(images.shape[0]) for images in image_batches)
+    if not count:
+        return 0
+    for layer in batch_norm_layers(model):
         probe = keras.Model(model.inputs, layer.input)
-        total, total_squares, count, pixels = 0.0, 0.0, 0, 0
+        total, total_squares, pixels = 0.0, 0.0, 0
         for images in image_batches:
             x = np.asarray(probe(images, training=False), np.float64)  # (B, H', W', F)
-            count += x.shape[0]
             x = x.reshape(-1, x.shape[-1])
             pixels += x.shape[0]
             total, total_squares = total + x.sum(axis=0), total_squares + np.square(x).sum(axis=0)
-        if not pixels:
-            return 0
         mean = total / pixels
         variance = np.maximum(total_squares / pixels - np.square(mean), 0.0)
         layer.moving_mean.assign(mean.astype(np.float32))

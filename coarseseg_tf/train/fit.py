@@ -141,8 +141,9 @@ def fit(images=None, positive=None, negative=None, masks=None, num_classes=None,
     every pass.
 
     After training, the batch norms take the statistics of the first 256 training images
-    (fewer where they exceed 8M pixels) under the final weights (``recalibrate_batch_norm``, :mod:`coarseseg_tf.models.batch_norm`),
-    so that inference runs the network training shaped even after a few dozen steps.
+    (fewer where they exceed 8M pixels) under the final weights (``recalibrate_batch_norm``,
+    :mod:`coarseseg_tf.models.batch_norm`), so that inference runs the network training
+    shaped even after a few dozen steps.
     """
     config = config or TrainingConfig()
     if num_classes is not None:
