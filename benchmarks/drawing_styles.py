@@ -298,12 +298,15 @@ def markdown(table: dict, runs: dict, plan, method_names, args) -> str:
 
 def batch_norm_protocol(runs: dict) -> str:
     """The protocol line saying which runs' batch norms took precise statistics."""
-    finished = [record["finished"] for record in runs.values() if "finished" in record]
-    precise = sorted({key.split("|")[0] for key, record in runs.items()
-                      if record.get("finished", "") >= PRECISE_BATCH_NORM_SINCE})
-    return (f"- batch norms: {sum(f >= PRECISE_BATCH_NORM_SINCE for f in finished)} of {len(finished)} runs "
-            f"(datasets: {', '.join(precise) or 'none'}) finished after fit() began to give them the "
-            "training images' statistics under the final weights; the others kept Keras' moving "
+    finished = {key: record["finished"] for key, record in runs.items() if "finished" in record}
+    cells = {}
+    for key, when in finished.items():
+        cells.setdefault("/".join(key.split("|")[:2]), []).append(when >= PRECISE_BATCH_NORM_SINCE)
+    precise = sorted(cell for cell, flags in cells.items() if all(flags))
+    return (f"- batch norms: {sum(when >= PRECISE_BATCH_NORM_SINCE for when in finished.values())} of "
+            f"{len(finished)} runs finished after fit() began to give them the training images' "
+            f"statistics under the final weights, all the runs of {len(precise)} cells "
+            f"({', '.join(precise) or 'none'}); the others kept Keras' moving "
             "averages, which after a few dozen steps (the nuclei cells' 60) still hold their initial "
             "variance and after 750 (MNIST, scenes) only lag the weights; `benchmarks/results/"
             "batch_norm.md` measures the change on dev images, network by network")

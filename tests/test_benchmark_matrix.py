@@ -41,9 +41,11 @@ def test_quick_matrix_runs_caches_and_resumes(tmp_path, capsys):
 def test_protocol_says_which_runs_had_precise_batch_norms():
     bench = _load()
     runs = {"nuclei|loose_fill|grabcut|0": {"finished": "2026-11-30T02:00:00"},
-            "mnist_clean|loose_fill|grabcut|0": {"finished": "2026-11-29T10:00:00"},
+            "mnist_clean|loose_fill|grabcut|0": {"finished": "2026-11-30T02:00:00"},
+            "mnist_clean|loose_fill|naive|0": {"finished": "2026-11-29T10:00:00"},
             "scenes|loose_fill|grabcut|0": {"error": "refused"}}
-    assert "1 of 2 runs (datasets: nuclei)" in bench.batch_norm_protocol(runs)
+    line = bench.batch_norm_protocol(runs)
+    assert "2 of 3 runs" in line and "all the runs of 1 cells (nuclei/loose_fill)" in line, line
 
 
 def test_cells_are_checked():
