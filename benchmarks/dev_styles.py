@@ -40,7 +40,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import numpy as np  # noqa: E402
 
 from drawing_styles import (HEADLINE_SEEDS, NETWORK, PRECISE_BATCH_NORM_SINCE, RESULTS, Split,  # noqa: E402
-                            load_runs, run_key, run_one, save_runs)
+                            had_precise_batch_norm, load_runs, run_key, run_one, save_runs)
 from coarseseg_tf.data.synthesis.draw import draw_all  # noqa: E402
 from coarseseg_tf.data.synthesis.styles import STYLES  # noqa: E402
 from coarseseg_tf.labels import IGNORE_LABEL  # noqa: E402
@@ -182,7 +182,7 @@ def main(argv=None):
     rows = sorted({tuple(k.split("|")[:2]) for k in runs}, key=lambda row: (row[0] != "dev", row))
     order = [*METHODS, DRAWN_CLASSES_ORACLE]
     methods = sorted({k.split("|")[2] for k in runs}, key=lambda c: (order.index(c.split("[")[0]), c))
-    moving_average_runs = sum(r.get("finished", "") < PRECISE_BATCH_NORM_SINCE for r in runs.values())
+    moving_average_runs = sum(not had_precise_batch_norm(r) for r in runs.values())
     lines = ["# Dev protocol: images outside every matrix test set", "",
              f"mIoU (%) on scored dev images (`dev` = MNIST, {NUM_TRAIN} trained on, {NUM_SCORED} scored; "
              "the others as in `benchmarks/dev_styles.py`'s doc); one seed per run (in brackets where "

@@ -296,14 +296,19 @@ def markdown(table: dict, runs: dict, plan, method_names, args) -> str:
     return "\n".join(lines) + "\n"
 
 
+def had_precise_batch_norm(record: dict) -> bool:
+    """Whether a run's record finished after fit() began to set precise batch-norm statistics."""
+    return record.get("finished", "") >= PRECISE_BATCH_NORM_SINCE
+
+
 def batch_norm_protocol(runs: dict) -> str:
     """The protocol line saying which runs' batch norms took precise statistics."""
-    finished = {key: record["finished"] for key, record in runs.items() if "finished" in record}
+    finished = {key: record for key, record in runs.items() if "finished" in record}
     cells = {}
-    for key, when in finished.items():
-        cells.setdefault("/".join(key.split("|")[:2]), []).append(when >= PRECISE_BATCH_NORM_SINCE)
+    for key, record in finished.items():
+        cells.setdefault("/".join(key.split("|")[:2]), []).append(had_precise_batch_norm(record))
     precise = sorted(cell for cell, flags in cells.items() if all(flags))
-    return (f"- batch norms: {sum(when >= PRECISE_BATCH_NORM_SINCE for when in finished.values())} of "
+    return (f"- batch norms: {sum(map(had_precise_batch_norm, finished.values()))} of "
             f"{len(finished)} runs finished after fit() began to give them the training images' "
             f"statistics under the final weights, all the runs of {len(precise)} cells "
             f"({', '.join(precise) or 'none'}); the others kept Keras' moving "

@@ -21,18 +21,17 @@ def batch_norm_layers(model: keras.Model) -> list:
     return [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
 
 
-def recalibrate_batch_norm(model: keras.Model, image_batches: Sequence) -> int:
+def recalibrate_batch_norm(model: keras.Model, image_batches: Sequence) -> None:
     """Sets every BatchNormalization of functional ``model`` to its inputs' population
     statistics over ``image_batches`` (a list of (B, H, W, C) image tensors).
 
     One layer at a time in graph order, each measured in inference mode with the layers
     before it already recalibrated, so the statistics are those inference will meet and
     no replica all-reduce is needed (the layers are synchronized under a strategy).
-    Returns the number of images measured; 0 (nothing changed) for no images.
+    No batches (an empty dataset) leave the layers as they are.
     """
-    count = sum(int(images.shape[0]) for images in image_batches)
-    if not count:
-        return 0
+    if not image_batches:
+        return
     for layer in batch_norm_layers(model):
         probe = keras.Model(model.inputs, layer.input)
         total, total_squares, pixels = 0.0, 0.0, 0
@@ -45,4 +44,3 @@ def recalibrate_batch_norm(model: keras.Model, image_batches: Sequence) -> int:
         variance = np.maximum(total_squares / pixels - np.square(mean), 0.0)
         layer.moving_mean.assign(mean.astype(np.float32))
         layer.moving_variance.assign(variance.astype(np.float32))
-    return count
