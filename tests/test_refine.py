@@ -264,8 +264,9 @@ def test_checked_sure_labels_withdraw_inferred_background_that_looks_like_the_ob
 
 def test_checked_sure_labels_label_around_a_fill_where_two_classes_compete():
     """An under-fill stays inside the object: the object's border outside the fill is the
-    object's colour, and is labelled so; a stroke far from the object's sure pixels, next
-    to the background only, has no rival class to be told from and stays unlabelled."""
+    object's colour, so the background assumed there is withdrawn (never kept); the dark
+    band around it is background; a stroke far from the object's sure pixels, next to the
+    background only, has no rival class to be told from and stays unlabelled."""
     image = np.zeros((48, 48, 1), np.float32)
     image[6:26, 6:26] = 0.9  # the object, under-filled below
     image[40:43, 30:46] = 0.9  # a stroke of it far from the fill (> RADIUS)
@@ -275,13 +276,33 @@ def test_checked_sure_labels_label_around_a_fill_where_two_classes_compete():
     checked = REFINERS["checked_sure"].refine(image, positive, None, 2)
     border = (image[..., 0] > 0.5) & (positive == IGNORE_LABEL) & (sure == IGNORE_LABEL)
     border[30:] = False
-    assert border.sum() >= 40 and (checked[border] == 1).all()
+    assert border.sum() >= 40 and (checked[border] != 0).all()
     dark_band = (image[..., 0] == 0) & (sure == IGNORE_LABEL)
     dark_band[30:] = False
     assert dark_band.any() and (checked[dark_band] == 0).all()
     far_stroke = np.zeros_like(border)
     far_stroke[40:43, 30:46] = True
     assert (checked[far_stroke] == IGNORE_LABEL).all()
+
+
+def test_checked_sure_labels_keep_a_loose_fill_off_a_soft_edged_objects_rim():
+    """Fluorescent nuclei fade into the background over a few pixels, and a loose fill
+    spills over that rim. The ring outside the fill is assumed background, so the
+    background's colour model learns the rim's colours and the fill's labels there are
+    withdrawn: on the stardist training tiles at most 11 % of the pixels labelled
+    nucleus are background (16 % when the ring was left open), while most of the nucleus
+    stays labelled."""
+    from coarseseg_tf.data.datasets.nuclei import make_nuclei
+    from coarseseg_tf.data.synthesis.draw import draw_all
+    train, _ = make_nuclei(tile=64)
+    keys = [f"nuclei-{i}" for i in range(16)]
+    positives, negatives = draw_all(train.masks[:16], keys, "loose_fill", 2, seed=0)
+    labels = np.stack([REFINERS["checked_sure"].refine(image, p, n, 2)
+                       for image, p, n in zip(train.images[:16], positives, negatives)])
+    nucleus = train.masks[:16] == 1
+    labelled_nucleus = labels == 1
+    assert (labelled_nucleus & ~nucleus).sum() <= 0.11 * labelled_nucleus.sum()
+    assert (labelled_nucleus & nucleus).sum() >= 0.8 * nucleus.sum()
 
 
 def test_appearance_check_never_labels_from_one_class_alone():

@@ -238,12 +238,21 @@ def checked_sure_labels(image, positive, negative, num_classes: int = 2, *, erod
     assumed = far_background | ((sure == 0) & from_negative & partial & (num_classes > 2))
     checked = (sure != IGNORE_LABEL) & ~assumed & (
         (job.positive == sure) | (partial & from_negative & negative_fills(job.negative, erode)))
+    ring = np.zeros_like(drawn)
     if partial:
         # the band between a fill and the background inferred beyond ``dilate`` from it;
         # strokes infer no background, and a scribble says nothing that far from itself
         band = ndimage.distance_transform_edt(~drawn) <= dilate if far_background.any() else drawn
+        if far_background.any():
+            ring = band & ~drawn & (sure == IGNORE_LABEL)
     else:
         # a full map's edges that the erosion opened where no negative drawing covers them;
         # where one does, their contradictions located the brush's errors: the network decides
         band = drawn & (job.negative == IGNORE_LABEL)
-    return appearance_check(job.image, sure, checked, open_to=(sure == IGNORE_LABEL) & band, inferred=assumed)
+    # The ring outside a fill is background assumed like the far background (withdrawn
+    # where another class explains it better, relabelled where the colours are sure): a
+    # fill spills past its object, so what lies outside it is its object's rim and the
+    # background. Fitting the background model there teaches it the rim's colours, and a
+    # fill's labels on a soft-edged object's rim are then withdrawn too (module doc).
+    return appearance_check(job.image, np.where(ring, 0, sure).astype(np.uint8), checked,
+                            open_to=(sure == IGNORE_LABEL) & band, inferred=assumed | ring)
