@@ -19,10 +19,11 @@ class gets a histogram of the colours of its sure pixels, and
   posterior among the nearby classes is at least ``CONFIDENT``, when at least two
   classes are nearby: a class with no rival near a pixel has no evidence against it
   (a digit's stroke far from the drawn part, next to the background only);
-- an *inferred* label (background nobody drew: inferred far from a fill, or implied by
-  a "not k" stroke when L > 2) is withdrawn, once, where any other class explains it
-  ``RATIO`` times better: the part of an object a drawing of reduced area left out, an
-  object of a class drawn elsewhere only, a digit a "not k" scribble crossed.
+- an *inferred* label (background nobody drew: inferred far from a fill or assumed in
+  the ring just outside it, or implied by a "not k" stroke when L > 2) is withdrawn,
+  once, where any other class explains it ``RATIO`` times better: the part of an
+  object a drawing of reduced area left out, an object of a class drawn elsewhere
+  only, a digit a "not k" scribble crossed, the object's border outside an under-fill.
 
 The network and its smoothness prior decide everything still unlabelled. For the first
 two, only "nearby" classes compete (sure pixels within ``RADIUS`` px): classes that look
@@ -85,7 +86,7 @@ def appearance_check(image: np.ndarray, labels: np.ndarray, checked: np.ndarray,
         posterior among the nearby classes (uniform prior) is at least ``CONFIDENT``,
         where two classes or more are nearby.
       inferred: (H, W) bool or None, labels nobody drew but the rules inferred (the
-        background far from a fill, or implied by "not k" for L > 2). They fit the
+        background outside a fill, or implied by "not k" for L > 2). They fit the
         models like the others, then are withdrawn once, with the final models, where
         any other class, near or not, explains them ``RATIO`` times better: the part of
         an object a reduced drawing left out, the objects of a multi-class image that
