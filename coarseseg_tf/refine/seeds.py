@@ -248,12 +248,14 @@ def checked_sure_labels(image, positive, negative, num_classes: int = 2, *, erod
     checked = (sure != IGNORE_LABEL) & ~assumed & (
         (job.positive == sure) | (partial & from_negative & negative_fills(job.negative, erode)))
     ring = np.zeros_like(drawn)
-    if partial:
+    if partial and far_background.any():
         # the band between a fill and the background inferred beyond ``dilate`` from it;
+        # its part outside the fill is the ring
+        band = ndimage.distance_transform_edt(~drawn) <= dilate
+        ring = band & ~drawn & (sure == IGNORE_LABEL)
+    elif partial:
         # strokes infer no background, and a scribble says nothing that far from itself
-        band = ndimage.distance_transform_edt(~drawn) <= dilate if far_background.any() else drawn
-        if far_background.any():
-            ring = band & ~drawn & (sure == IGNORE_LABEL)
+        band = drawn
     else:
         # a full map's edges that the erosion opened where no negative drawing covers them;
         # where one does, their contradictions located the brush's errors: the network decides
