@@ -103,7 +103,31 @@ def gaussian_blur(images, sigma):
     return ops.depthwise_conv(padded, kernel, strides=1, padding="valid")
 
 
-def edge_aware_smoothness(probabilities, images, edge_scale=0.1, edge_blur=0.0):
+def drawn_class_contrast(images, labels, num_classes):
+    """(B,) each image's contrast between its labelled classes, NaN-free.
+
+    The RMS over pairs of classes labelled in the image of ‖μ_a − μ_b‖, μ_k the mean
+    colour of the pixels labelled k; images (B, H, W, C), labels (B, H, W) int with
+    IGNORE_LABEL where unlabelled. Means over many pixels average pixel noise away, so
+    unlike the RMS neighbour difference this measures what separates the objects, not
+    how grainy the image is. An image with fewer than two labelled classes takes the
+    mean contrast of the batch's other images (1, the full intensity range, if none).
+    """
+    one_hot = ops.one_hot(ops.where(labels == IGNORE_LABEL, num_classes, labels), num_classes + 1)[..., :num_classes]
+    counts = ops.sum(one_hot, axis=(1, 2))  # (B, L)
+    sums = ops.einsum("bhwl,bhwc->blc", one_hot, ops.cast(images, one_hot.dtype))
+    means = sums / ops.maximum(counts, 1.0)[..., None]  # (B, L, C)
+    present = ops.cast(counts > 0, means.dtype)
+    gaps = ops.sum(ops.square(means[:, :, None] - means[:, None, :]), axis=-1)  # (B, L, L)
+    pairs = present[:, :, None] * present[:, None, :] * (1.0 - ops.eye(num_classes, dtype=means.dtype))
+    pair_count = ops.sum(pairs, axis=(1, 2))
+    contrast = ops.sqrt(ops.sum(gaps * pairs, axis=(1, 2)) / ops.maximum(pair_count, 1.0))
+    known = ops.cast(pair_count > 0, means.dtype)
+    fallback = ops.where(ops.sum(known) > 0, ops.sum(contrast * known) / ops.maximum(ops.sum(known), 1.0), 1.0)
+    return ops.where(known > 0, contrast, fallback)
+
+
+def edge_aware_smoothness(probabilities, images, edge_scale=0.1, edge_blur=0.0, contrast=None):
     """Contrast-sensitive pairwise term: mean over 4-neighbour pairs of w_ij·‖p_i − p_j‖².
 
     w_ij = exp(−‖x̃_i − x̃_j‖² / 2β²), x̃ the image, blurred by a Gaussian of ``edge_blur``
@@ -112,7 +136,11 @@ def edge_aware_smoothness(probabilities, images, edge_scale=0.1, edge_blur=0.0):
     in [0, 1]), or, when None, each image's own contrast: β² = the image's mean of
     ‖x̃_i − x̃_j‖² over its neighbour pairs (GrabCut's choice), so that "an edge" means
     the same on a dim fluorescence image, whose strongest steps are ~0.1, as on a
-    black-and-white digit. A relaxed Potts/CRF prior, as in regularised losses for
+    black-and-white digit; or, given ``contrast`` (B,), β = ``edge_scale`` × each image's
+    contrast between its labelled classes (:func:`drawn_class_contrast`), which adapts to
+    a dim image as the RMS difference does without taking pixel noise for contrast (the
+    RMS difference of a noisy digit is mostly noise, and its β then smooths across the
+    digit's own edges). A relaxed Potts/CRF prior, as in regularised losses for
     scribble supervision: label changes are cheap across strong edges and costly inside
     flat regions, so where the drawings leave the boundary open it settles on the
     image's edges. probabilities (B, H, W, L), images (B, H, W, C); returns a scalar.
@@ -127,6 +155,8 @@ def edge_aware_smoothness(probabilities, images, edge_scale=0.1, edge_blur=0.0):
         contrast = sum(ops.sum(step, axis=(1, 2)) for step in steps) / count  # (B,)
         # a flat image has no edges: any positive floor gives it weights of 1
         two_beta_squared = 2.0 * ops.maximum(contrast, 1e-6)[:, None, None]
+    elif contrast is not None:
+        two_beta_squared = 2.0 * ops.square(edge_scale * contrast)[:, None, None]
     else:
         two_beta_squared = 2.0 * edge_scale ** 2
     total = 0.0

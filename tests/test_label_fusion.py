@@ -68,3 +68,42 @@ def test_edge_aware_smoothness_adapts_to_each_images_contrast():
     split = np.zeros((1, 8, 8, 2), np.float32)
     split[:, :, :4, 0] = split[:, :, 4:, 1] = 1
     assert float(losses.edge_aware_smoothness(split, flat)) == pytest.approx(2 * 8 / (8 * 7))  # 8 cut pairs of 56 across
+
+
+def test_drawn_class_contrast_measures_the_objects_not_the_grain():
+    """Pixel noise that sets an image's RMS neighbour difference (edge_scale=None) leaves
+    the contrast between its labelled classes' mean colours where the objects put it; an
+    image with a single labelled class borrows the batch's, a batch without two gets 1."""
+    rng = np.random.default_rng(0)
+    image = np.full((2, 32, 32, 1), 0.1, np.float32)
+    image[:, :, 16:] = 0.3
+    noisy = (image + rng.normal(0, 0.1, image.shape)).astype(np.float32)
+    labels = np.full((2, 32, 32), 255, np.int32)
+    labels[0, :, :12], labels[0, :, 20:] = 0, 1
+    labels[1, :, 20:] = 1
+    contrast = np.asarray(losses.drawn_class_contrast(noisy, labels, 2))
+    assert contrast[0] == pytest.approx(0.2, abs=0.02) and contrast[1] == contrast[0]
+    rms_step = np.sqrt(np.mean(np.square(np.diff(noisy[0], axis=1))))
+    assert rms_step > 0.14  # what edge_scale=None would take as the image's contrast
+    one_class = np.asarray(losses.drawn_class_contrast(noisy, np.where(labels == 0, 1, labels), 2))
+    np.testing.assert_allclose(one_class, 1.0)
+
+
+def test_edge_scale_relative_to_drawn_classes_makes_a_dim_edge_an_edge():
+    """edge_scale as a fraction of the drawn classes' contrast: a dim step (0.1) is as cheap
+    to cut along as a black-to-white one, however grainy, unlike under a fixed β = 0.1."""
+    def costs(step, noise):
+        image = np.zeros((1, 8, 8, 1), np.float32)
+        image[:, :, 4:] = step
+        image += np.random.default_rng(1).normal(0, noise, image.shape).astype(np.float32)
+        on_edge = np.zeros((1, 8, 8, 2), np.float32)
+        on_edge[:, :, :4, 0] = on_edge[:, :, 4:, 1] = 1
+        off_edge = np.roll(on_edge, 2, axis=2)
+        contrast = losses.drawn_class_contrast(image, on_edge.argmax(-1), 2)
+        return [float(losses.edge_aware_smoothness(p, image, 0.12, contrast=contrast)) for p in (on_edge, off_edge)]
+    dim_on, dim_off = costs(0.1, 0.0)
+    bright_on, bright_off = costs(1.0, 0.0)
+    assert dim_on == pytest.approx(bright_on) and dim_off == pytest.approx(bright_off)
+    assert dim_on < 0.01 * dim_off
+    grainy_on, grainy_off = costs(0.1, 0.01)
+    assert grainy_on < 0.1 * grainy_off

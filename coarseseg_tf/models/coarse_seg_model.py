@@ -149,8 +149,12 @@ class CoarseSegModel(keras.Model):
             terms["consensus_loss"] = losses.masked_cross_entropy(
                 logits, consensus_labels(positive, negative, self.num_classes))
         if self.smoothness_weight:
+            contrast = None
+            if self.model_config.edge_reference == "drawn_classes":
+                contrast = losses.drawn_class_contrast(
+                    images, consensus_labels(positive, negative, self.num_classes), self.num_classes)
             terms["smoothness"] = losses.edge_aware_smoothness(
-                p, images, self.model_config.edge_scale, self.model_config.edge_blur)
+                p, images, self.model_config.edge_scale, self.model_config.edge_blur, contrast)
         terms["loss"] = (terms["positive_loss"] + terms["negative_loss"]
                          + self.model_config.trace_weight * terms["trace"] + terms["mask_loss"]
                          + self.consensus_weight * terms["consensus_loss"]
