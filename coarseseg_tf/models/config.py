@@ -14,7 +14,7 @@ from coarseseg_tf.models.objectives import DEFAULT_METHOD, METHODS
 
 #: forms of the confusion-matrix heads (see ConfusionMatrixHead)
 CM_FORMS = ("full", "low_rank")
-EDGE_REFERENCES = ("drawn_classes", "intensity")
+EDGE_REFERENCES = ("intensity", "drawn_classes")
 
 
 def check_field(where: str, name: str, value, types, valid, expected: str) -> None:
@@ -53,12 +53,13 @@ class ModelConfig:
     cm_steering: bool | None = setting(
         None, "let the confusion-matrix terms train the segmentation, not only the heads (default: the method's own)")
     edge_scale: float | None = setting(
-        0.12, "β of the smoothness prior as a fraction of edge_reference (0.12 of a black-and-white "
-        "digit's ~0.87 class contrast is ~0.1); None: each image's RMS neighbour difference")
+        0.1, "β of the smoothness prior as a fraction of edge_reference; None: each image's RMS "
+        "neighbour difference")
     edge_blur: float = setting(0.0, "Gaussian blur (pixels) of the image before measuring edges")
     edge_reference: str = setting(
-        "drawn_classes", "what edge_scale is a fraction of: drawn_classes (each image's contrast between "
-        "the mean colours of its labelled classes) or intensity (the [0, 1] range)")
+        "intensity", "what edge_scale is a fraction of: intensity (the [0, 1] range) or drawn_classes "
+        "(each image's contrast between the mean colours of its labelled classes; 0.12 of it keeps a "
+        "black-and-white digit's β near 0.1)")
 
     #: prefix of validation errors; TrainingConfig says "training config"
     _WHERE = "model config"
