@@ -61,10 +61,29 @@ def test_columns_are_methods_or_the_defaults_ablations():
     assert columns.count(default) == 1 and f"{default}+cm_steering" in columns
     assert bench.parse_column(f"{default}+cm_steering") == (default, {"cm_steering": True})
     assert bench.parse_column(f"{default}+positive_only") == (default, {"negative": None})
+    assert bench.parse_column(f"{default}+class_contrast_edges")[1]["edge_reference"] == "drawn_classes"
     assert bench.parse_column("naive") == ("naive", {})
     for bad in ("nope", f"{default}+nope"):
         with pytest.raises(Exception, match="column"):
             bench.parse_column(bad)
+
+
+def test_plan_runs_each_ablation_at_its_seeds_and_datasets():
+    """One-seed ablations run at seed 0 only, positive_only on the scenes only, and an
+    ablation without listed seeds (a former default's column) at every seed of the cell."""
+    bench = _load()
+    default = bench.DEFAULT_METHOD
+    columns = [f"{default}+cm_steering", f"{default}+positive_only", f"{default}+class_contrast_edges"]
+    cells = [("mnist_clean", "loose_fill"), ("scenes", "scribbles")]  # a headline cell: 3 seeds
+    plan = {(cell, column): sorted(s for d, st, c, s in bench.planned_runs(cells, columns, None)
+                                   if (d, st) == cell and c == column)
+            for cell in cells for column in columns}
+    assert plan[(cells[0], columns[0])] == [0] and plan[(cells[1], columns[0])] == [0]
+    assert plan[(cells[0], columns[1])] == [] and plan[(cells[1], columns[1])] == [0]
+    assert plan[(cells[0], columns[2])] == list(bench.HEADLINE_SEEDS)
+    assert plan[(cells[1], columns[2])] == list(bench.SEEDS)
+    assert bench.planned_runs(cells[:1], columns[:1], [1, 2]) == [("mnist_clean", "loose_fill", columns[0], 1),
+                                                                  ("mnist_clean", "loose_fill", columns[0], 2)]
 
 
 def test_readme_headline_is_the_committed_matrix():
