@@ -106,12 +106,15 @@ def gaussian_blur(images, sigma):
 def drawn_class_contrast(images, labels, num_classes):
     """(B,) each image's contrast between its labelled classes, NaN-free.
 
-    The RMS over pairs of classes labelled in the image of ‖μ_a − μ_b‖, μ_k the mean
+    The largest ‖μ_a − μ_b‖ over pairs of classes labelled in the image, μ_k the mean
     colour of the pixels labelled k; images (B, H, W, C), labels (B, H, W) int with
     IGNORE_LABEL where unlabelled. Means over many pixels average pixel noise away, so
     unlike the RMS neighbour difference this measures what separates the objects, not
-    how grainy the image is. An image with fewer than two labelled classes takes the
-    mean contrast of the batch's other images (1, the full intensity range, if none).
+    how grainy the image is. The largest pair, not a mean over pairs: ten digit classes
+    of one colour would otherwise pull a scene's contrast towards 0 (the RMS over pairs
+    gave 80 dev training scenes a median of 0.56, the largest pair 0.82). An image
+    with fewer than two labelled classes takes the mean contrast of the batch's other
+    images (1, the full intensity range, if none).
     """
     one_hot = ops.one_hot(ops.where(labels == IGNORE_LABEL, num_classes, labels), num_classes + 1)[..., :num_classes]
     counts = ops.sum(one_hot, axis=(1, 2))  # (B, L)
@@ -120,9 +123,8 @@ def drawn_class_contrast(images, labels, num_classes):
     present = ops.cast(counts > 0, means.dtype)
     gaps = ops.sum(ops.square(means[:, :, None] - means[:, None, :]), axis=-1)  # (B, L, L)
     pairs = present[:, :, None] * present[:, None, :] * (1.0 - ops.eye(num_classes, dtype=means.dtype))
-    pair_count = ops.sum(pairs, axis=(1, 2))
-    contrast = ops.sqrt(ops.sum(gaps * pairs, axis=(1, 2)) / ops.maximum(pair_count, 1.0))
-    known = ops.cast(pair_count > 0, means.dtype)
+    contrast = ops.sqrt(ops.max(gaps * pairs, axis=(1, 2)))
+    known = ops.cast(ops.sum(pairs, axis=(1, 2)) > 0, means.dtype)
     fallback = ops.where(ops.sum(known) > 0, ops.sum(contrast * known) / ops.maximum(ops.sum(known), 1.0), 1.0)
     return ops.where(known > 0, contrast, fallback)
 

@@ -87,6 +87,14 @@ def test_drawn_class_contrast_measures_the_objects_not_the_grain():
     assert rms_step > 0.14  # what edge_scale=None would take as the image's contrast
     one_class = np.asarray(losses.drawn_class_contrast(noisy, np.where(labels == 0, 1, labels), 2))
     np.testing.assert_allclose(one_class, 1.0)
+    # a scene: background and three digit classes of about one colour; the contrast is
+    # that of digits against background, not pulled down by the alike digit pairs
+    scene = np.zeros((1, 8, 12, 1), np.float32)
+    scene_labels = np.zeros((1, 8, 12), np.int32)
+    for k, (column, value) in enumerate(((3, 0.8), (6, 0.75), (9, 0.8)), start=1):
+        scene[0, 2:6, column:column + 2] = value
+        scene_labels[0, 2:6, column:column + 2] = k
+    assert float(losses.drawn_class_contrast(scene, scene_labels, 11)[0]) == pytest.approx(0.8)
 
 
 def test_edge_scale_relative_to_drawn_classes_makes_a_dim_edge_an_edge():
