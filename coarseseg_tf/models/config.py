@@ -58,8 +58,8 @@ class ModelConfig:
     edge_blur: float = setting(0.0, "Gaussian blur (pixels) of the image before measuring edges")
     edge_reference: str = setting(
         "intensity", "what edge_scale is a fraction of: intensity (the [0, 1] range) or drawn_classes "
-        "(each image's contrast between the mean colours of its labelled classes; 0.12 of it keeps a "
-        "black-and-white digit's β near 0.1)")
+        "(each image's largest distance between the mean colours of two labelled classes; 0.12 of it "
+        "keeps a black-and-white digit's β near 0.1)")
 
     #: prefix of validation errors; TrainingConfig says "training config"
     _WHERE = "model config"
