@@ -52,9 +52,9 @@ TWO_STEP = ("grabcut", "random_walker")
 ABLATIONS = {"cm_steering": {"cm_steering": True}, "positive_only": {"negative": None},
              "class_contrast_edges": {"edge_reference": "drawn_classes", "edge_scale": 0.12}}
 #: where and with which seeds the plan runs the ablations: one seed, but every seed of the
-#: cell for a change that was briefly the default (its column was run in full before it
-#: lost a cell); negatives against positives only on the multi-class scenes, where
-#: complementary labels should matter most
+#: cell for a change that was briefly the default (its column was run in full then);
+#: negatives against positives only on the multi-class scenes, where complementary labels
+#: should matter most
 ABLATION_SEEDS = {"cm_steering": (0,), "positive_only": (0,)}
 ABLATION_DATASETS = {"positive_only": ("scenes",)}
 #: the network per dataset where fit()'s default U-Net is too small: a digit's class needs a

@@ -216,3 +216,24 @@ def test_cm_steering_overrides_the_methods_own_choice(small_split):
     detached, n_trunk = _cm_loss_gradients("cm", small_split, cm_steering=False)
     assert all(g is None for g in detached[:n_trunk])
     assert CoarseSegModel(method="cm", cm_steering=False).get_config()["cm_steering"] is False
+
+
+def test_class_contrast_edges_reach_the_loss_through_fit(small_split):
+    """fit(edge_reference="drawn_classes") trains with β = edge_scale × each image's class
+    contrast, measured on the labels the model trains on, and the saved config keeps it."""
+    from coarseseg_tf import losses
+    from coarseseg_tf.label_fusion import consensus_labels
+    train, _ = small_split
+    dim = (np.asarray(train.images[:32], np.float32) * 0.2).reshape(32, 28, 28, 1)
+    result = fit(dim, train.positive[:32], train.negative[:32], epochs=2, batch_size=16, verbose=0,
+                 edge_reference="drawn_classes", edge_scale=0.12)
+    assert np.isfinite(result.history.history["loss"]).all()
+    assert result.model.get_config()["edge_reference"] == "drawn_classes"
+    batch = {"image": dim[:16], "positive": train.positive[:16], "negative": train.negative[:16]}
+    p = result.model(dim[:16], training=False)
+    contrast = losses.drawn_class_contrast(dim[:16], consensus_labels(batch["positive"], batch["negative"], 2), 2)
+    assert 0.05 < float(np.median(contrast)) < 0.2  # dimmed digits: a fifth of the range at most
+    expected = float(losses.edge_aware_smoothness(p, dim[:16], 0.12, contrast=contrast))
+    fixed_beta = float(losses.edge_aware_smoothness(p, dim[:16], 0.1))
+    smoothness = float(result.model.compute_losses(batch, training=False)["smoothness"])
+    assert smoothness == pytest.approx(expected, rel=1e-4) and abs(smoothness - fixed_beta) > 1e-3 * fixed_beta
