@@ -145,14 +145,13 @@ class CoarseSegModel(keras.Model):
             images=images, features=features, logits=logits, probabilities=p, positive=positive,
             negative=negative, num_classes=self.num_classes, cm_heads=self.cm_heads,
             transition=self.transition, cm_steering=self.cm_steering)))
+        relative_edges = self.smoothness_weight and self.model_config.edge_reference == "drawn_classes"
+        if self.consensus_weight or relative_edges:
+            consensus = consensus_labels(positive, negative, self.num_classes)
         if self.consensus_weight:
-            terms["consensus_loss"] = losses.masked_cross_entropy(
-                logits, consensus_labels(positive, negative, self.num_classes))
+            terms["consensus_loss"] = losses.masked_cross_entropy(logits, consensus)
         if self.smoothness_weight:
-            contrast = None
-            if self.model_config.edge_reference == "drawn_classes":
-                contrast = losses.drawn_class_contrast(
-                    images, consensus_labels(positive, negative, self.num_classes), self.num_classes)
+            contrast = losses.drawn_class_contrast(images, consensus, self.num_classes) if relative_edges else None
             terms["smoothness"] = losses.edge_aware_smoothness(
                 p, images, self.model_config.edge_scale, self.model_config.edge_blur, contrast)
         terms["loss"] = (terms["positive_loss"] + terms["negative_loss"]
