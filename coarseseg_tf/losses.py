@@ -81,14 +81,39 @@ def trace_penalty(traces, image_weights=None):
     return ops.sum(per_image * w) / ops.maximum(ops.sum(w), 1.0)
 
 
-def masked_cross_entropy(logits, labels):
+def masked_cross_entropy(logits, labels, pixel_weights=None):
     """Softmax cross-entropy from (B, H, W, L) logits, averaged over annotated pixels.
 
     Used by the baselines, whose targets are taken as true labels; computed from logits
     (log-sum-exp) because there p = softmax(logits) is the only distribution involved.
+    ``pixel_weights`` (B, H, W), if given, weighs each annotated pixel in that average.
     """
     picked, weights = _gather_label(logits, labels)
+    if pixel_weights is not None:
+        weights = weights * ops.cast(pixel_weights, weights.dtype)
     return _masked_mean(ops.logsumexp(logits, axis=-1) - picked, weights)
+
+
+def class_boundary_weights(labels, num_classes, radius, weight):
+    """(B, H, W) pixel weights: ``weight`` where labels of two classes meet, 1 elsewhere.
+
+    A pixel is at a class boundary when its (2·radius + 1)² window holds labels of two
+    or more classes; unlabelled pixels (255) do not count as a class, so the end of a
+    drawing against open image is not a boundary. These few pixels are the ones that
+    say where one class stops and the next begins; the many interior ones are easy.
+
+    Args:
+      labels: (B, H, W) ints in [0, L) or 255.
+      num_classes: L.
+      radius: half-width of the window, pixels (>= 1).
+      weight: the weight of a boundary pixel (1: every pixel alike).
+    """
+    labels = ops.cast(labels, "int32")
+    # 255 -> an L-th one-hot channel that is then dropped
+    onehot = ops.one_hot(ops.where(labels == IGNORE_LABEL, num_classes, labels), num_classes + 1)[..., :num_classes]
+    present = ops.max_pool(onehot, pool_size=2 * radius + 1, strides=1, padding="same")
+    at_boundary = ops.sum(present, axis=-1) > 1.5
+    return ops.where(at_boundary, float(weight), 1.0)
 
 
 def gaussian_blur(images, sigma):

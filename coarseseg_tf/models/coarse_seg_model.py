@@ -149,7 +149,10 @@ class CoarseSegModel(keras.Model):
         if self.consensus_weight or relative_edges:
             consensus = consensus_labels(positive, negative, self.num_classes)
         if self.consensus_weight:
-            terms["consensus_loss"] = losses.masked_cross_entropy(logits, consensus)
+            config = self.model_config
+            boundary = (None if config.class_boundary_weight == 1 else losses.class_boundary_weights(
+                consensus, self.num_classes, config.class_boundary_radius, config.class_boundary_weight))
+            terms["consensus_loss"] = losses.masked_cross_entropy(logits, consensus, boundary)
         if self.smoothness_weight:
             contrast = losses.drawn_class_contrast(images, consensus, self.num_classes) if relative_edges else None
             terms["smoothness"] = losses.edge_aware_smoothness(

@@ -60,6 +60,10 @@ class ModelConfig:
         "intensity", "what edge_scale is a fraction of: intensity (the [0, 1] range) or drawn_classes "
         "(each image's largest distance between the mean colours of two labelled classes; 0.12 of it "
         "keeps a black-and-white digit's β near 0.1)")
+    class_boundary_weight: float = setting(
+        1.0, "weight in the agreement cross-entropy of the labelled pixels where two classes' labels "
+        "meet (within class_boundary_radius); 1: every labelled pixel alike")
+    class_boundary_radius: int = setting(2, "pixels: how near two classes' labels must be for class_boundary_weight")
 
     #: prefix of validation errors; TrainingConfig says "training config"
     _WHERE = "model config"
@@ -83,6 +87,8 @@ class ModelConfig:
         check("edge_scale", (int, float, type(None)), lambda v: v is None or v > 0, "a number > 0 or None")
         check("edge_blur", number, lambda v: v >= 0, "a number >= 0")
         check("edge_reference", str, lambda v: v in EDGE_REFERENCES, f"one of {EDGE_REFERENCES}")
+        check("class_boundary_weight", number, lambda v: v > 0, "a number > 0")
+        check("class_boundary_radius", int, lambda v: v >= 1, "an integer >= 1")
 
     @classmethod
     def from_dict(cls, values: dict | None):
