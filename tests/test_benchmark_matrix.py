@@ -62,6 +62,7 @@ def test_columns_are_methods_or_the_defaults_ablations():
     assert bench.parse_column(f"{default}+cm_steering") == (default, {"cm_steering": True})
     assert bench.parse_column(f"{default}+positive_only") == (default, {"negative": None})
     assert bench.parse_column(f"{default}+class_contrast_edges")[1]["edge_reference"] == "drawn_classes"
+    assert bench.parse_column(f"{default}+class_boundaries")[1]["class_boundary_weight"] == 3.0
     assert bench.parse_column("naive") == ("naive", {})
     for bad in ("nope", f"{default}+nope"):
         with pytest.raises(Exception, match="column"):

@@ -237,3 +237,24 @@ def test_class_contrast_edges_reach_the_loss_through_fit(small_split):
     fixed_beta = float(losses.edge_aware_smoothness(p, dim[:16], 0.1))
     smoothness = float(result.model.compute_losses(batch, training=False)["smoothness"])
     assert smoothness == pytest.approx(expected, rel=1e-4) and abs(smoothness - fixed_beta) > 1e-3 * fixed_beta
+
+
+def test_class_boundary_weight_reaches_the_loss_through_fit(small_split):
+    """fit(class_boundary_weight=w) weighs the agreement cross-entropy's pixels where two
+    classes' labels meet; the saved config keeps the setting."""
+    from coarseseg_tf import losses
+    from coarseseg_tf.label_fusion import consensus_labels
+    train, _ = small_split
+    images = np.asarray(train.images[:32], np.float32).reshape(32, 28, 28, 1)
+    result = fit(images, train.positive[:32], train.negative[:32], epochs=1, batch_size=16, verbose=0,
+                 class_boundary_weight=3.0, class_boundary_radius=2)
+    assert result.model.get_config()["class_boundary_weight"] == 3.0
+    batch = {"image": images[:16], "positive": train.positive[:16], "negative": train.negative[:16]}
+    labels = consensus_labels(batch["positive"], batch["negative"], 2)
+    weights = losses.class_boundary_weights(labels, 2, 2, 3.0)
+    assert 0 < float(np.mean(np.asarray(weights) > 1)) < 0.5  # some labelled pixels, not most
+    _, logits, _ = result.model._forward(images[:16], False)
+    expected = float(losses.masked_cross_entropy(logits, labels, weights))
+    unweighted = float(losses.masked_cross_entropy(logits, labels))
+    consensus = float(result.model.compute_losses(batch, training=False)["consensus_loss"])
+    assert consensus == pytest.approx(expected, rel=1e-4) and abs(consensus - unweighted) > 1e-3 * unweighted

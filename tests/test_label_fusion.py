@@ -115,3 +115,33 @@ def test_edge_scale_relative_to_drawn_classes_makes_a_dim_edge_an_edge():
     assert dim_on < 0.01 * dim_off
     grainy_on, grainy_off = costs(0.1, 0.01)
     assert grainy_on < 0.1 * grainy_off
+
+
+def test_class_boundary_weights_mark_where_two_classes_labels_meet():
+    """Weight w within the radius of another class's label, 1 elsewhere; the end of a
+    label against unlabelled pixels (255) is not a class boundary."""
+    labels = np.full((1, 5, 12), 255, np.int32)
+    labels[:, :, :4] = 0
+    labels[:, :, 4:8] = 1   # classes 0 and 1 meet between columns 3 and 4
+    # columns 8.. unlabelled: class 1 ends there against open image
+    weights = np.asarray(losses.class_boundary_weights(labels, 2, radius=2, weight=3.0))[0]
+    assert (weights[:, 2:6] == 3.0).all()
+    assert (weights[:, :2] == 1.0).all() and (weights[:, 6:] == 1.0).all()
+    near = np.asarray(losses.class_boundary_weights(labels, 2, radius=1, weight=3.0))[0]
+    assert (near[:, 3:5] == 3.0).all() and (near[:, 2] == 1.0).all() and (near[:, 5] == 1.0).all()
+
+
+def test_class_boundary_weights_shift_the_cross_entropy_towards_the_boundary():
+    """With a weight, an error at the boundary costs more than the same error inside a class."""
+    labels = np.zeros((1, 4, 10), np.int32)
+    labels[:, :, 5:] = 1
+    logits = np.zeros((1, 4, 10, 2), np.float32)
+    logits[..., 0] = np.where(labels == 0, 4.0, -4.0)[...]
+    at_boundary, inside = logits.copy(), logits.copy()
+    at_boundary[:, :, 5, 0] = 4.0   # class 1's first column called class 0
+    inside[:, :, 9, 0] = 4.0        # class 1's last column called class 0
+    weights = losses.class_boundary_weights(labels, 2, radius=1, weight=3.0)
+    plain = [float(losses.masked_cross_entropy(x, labels)) for x in (at_boundary, inside)]
+    weighted = [float(losses.masked_cross_entropy(x, labels, weights)) for x in (at_boundary, inside)]
+    assert plain[0] == pytest.approx(plain[1])
+    assert weighted[0] > 2 * weighted[1]

@@ -45,6 +45,8 @@ def test_config_errors_name_the_field():
         TrainingConfig(learning_rate=0)
     with pytest.raises(ValueError, match="model config: field 'cm_form' must be one of"):
         ModelConfig(cm_form="dense")
+    with pytest.raises(ValueError, match="field 'class_boundary_radius' must be an integer >= 1"):
+        ModelConfig(class_boundary_radius=0)
     with pytest.raises(ValueError, match=r"unknown field\(s\) \['epoch'\]"):
         TrainingConfig.from_dict({"epoch": 3})
     assert TrainingConfig.from_dict(TrainingConfig(width=8).to_dict()) == TrainingConfig(width=8)
