@@ -50,9 +50,8 @@ BASELINES = ("supervised", "naive", "partial_ce", "cm", "cm_positive_only", "gra
 TWO_STEP = ("grabcut", "random_walker")
 #: ablations of the default: column suffix -> what changes (fit() overrides, or no negative drawings)
 ABLATIONS = {"cm_steering": {"cm_steering": True}, "positive_only": {"negative": None},
-             "class_contrast_edges": {"edge_reference": "drawn_classes", "edge_scale": 0.12},
-             "class_boundaries": {"edge_reference": "drawn_classes", "edge_scale": 0.12,
-                                  "class_boundary_weight": 3.0, "class_boundary_radius": 2}}
+             "class_contrast_edges": {"edge_reference": "drawn_classes"},
+             "class_boundaries": {"edge_reference": "drawn_classes", "class_boundary_weight": 3.0}}
 #: where and with which seeds the plan runs the ablations: one seed, but every seed of the
 #: cell for a change that was briefly the default (its column was run in full then);
 #: negatives against positives only on the multi-class scenes, where complementary labels

@@ -219,14 +219,14 @@ def test_cm_steering_overrides_the_methods_own_choice(small_split):
 
 
 def test_class_contrast_edges_reach_the_loss_through_fit(small_split):
-    """fit(edge_reference="drawn_classes") trains with β = edge_scale × each image's class
+    """fit(edge_reference="drawn_classes") trains with β = a fraction of each image's class
     contrast, measured on the labels the model trains on, and the saved config keeps it."""
     from coarseseg_tf import losses
     from coarseseg_tf.label_fusion import consensus_labels
     train, _ = small_split
     dim = (np.asarray(train.images[:32], np.float32) * 0.2).reshape(32, 28, 28, 1)
     result = fit(dim, train.positive[:32], train.negative[:32], epochs=2, batch_size=16, verbose=0,
-                 edge_reference="drawn_classes", edge_scale=0.12)
+                 edge_reference="drawn_classes", class_contrast_fraction=0.12)
     assert np.isfinite(result.history.history["loss"]).all()
     assert result.model.get_config()["edge_reference"] == "drawn_classes"
     batch = {"image": dim[:16], "positive": train.positive[:16], "negative": train.negative[:16]}

@@ -67,6 +67,9 @@ class CoarseSegModel(keras.Model):
         self.smoothness_weight = float(self.objective.smoothness_weight if c.smoothness_weight is None
                                        else c.smoothness_weight)
         self.cm_steering = bool(self.objective.cm_steering if c.cm_steering is None else c.cm_steering)
+        self.edge_reference = self.objective.edge_reference if c.edge_reference is None else c.edge_reference
+        self.class_boundary_weight = float(self.objective.class_boundary_weight if c.class_boundary_weight is None
+                                           else c.class_boundary_weight)
         self.trunk = build_unet_features(c.input_channels, c.width, c.depth)
         self.seg_head = layers.Conv2D(c.num_classes, 1, name="segmentation_logits")
         self.cm_heads = {
@@ -145,18 +148,21 @@ class CoarseSegModel(keras.Model):
             images=images, features=features, logits=logits, probabilities=p, positive=positive,
             negative=negative, num_classes=self.num_classes, cm_heads=self.cm_heads,
             transition=self.transition, cm_steering=self.cm_steering)))
-        relative_edges = self.smoothness_weight and self.model_config.edge_reference == "drawn_classes"
+        config = self.model_config
+        relative_edges = self.smoothness_weight and self.edge_reference == "drawn_classes"
         if self.consensus_weight or relative_edges:
             consensus = consensus_labels(positive, negative, self.num_classes)
         if self.consensus_weight:
-            config = self.model_config
-            boundary = (None if config.class_boundary_weight == 1 else losses.class_boundary_weights(
-                consensus, self.num_classes, config.class_boundary_radius, config.class_boundary_weight))
+            boundary = (None if self.class_boundary_weight == 1 else losses.class_boundary_weights(
+                consensus, self.num_classes, config.class_boundary_radius, self.class_boundary_weight))
             terms["consensus_loss"] = losses.masked_cross_entropy(logits, consensus, boundary)
         if self.smoothness_weight:
-            contrast = losses.drawn_class_contrast(images, consensus, self.num_classes) if relative_edges else None
-            terms["smoothness"] = losses.edge_aware_smoothness(
-                p, images, self.model_config.edge_scale, self.model_config.edge_blur, contrast)
+            if relative_edges:
+                contrast = losses.drawn_class_contrast(images, consensus, self.num_classes)
+                scale = config.class_contrast_fraction
+            else:
+                contrast, scale = None, config.edge_scale
+            terms["smoothness"] = losses.edge_aware_smoothness(p, images, scale, config.edge_blur, contrast)
         terms["loss"] = (terms["positive_loss"] + terms["negative_loss"]
                          + self.model_config.trace_weight * terms["trace"] + terms["mask_loss"]
                          + self.consensus_weight * terms["consensus_loss"]
@@ -202,4 +208,5 @@ class CoarseSegModel(keras.Model):
     def get_config(self):
         return {**self.model_config.to_dict(), "transition_matrix": self.transition.get_config()["matrix"],
                 "consensus_weight": self.consensus_weight, "smoothness_weight": self.smoothness_weight,
-                "cm_steering": self.cm_steering, "name": self.name}
+                "cm_steering": self.cm_steering, "edge_reference": self.edge_reference,
+                "class_boundary_weight": self.class_boundary_weight, "name": self.name}

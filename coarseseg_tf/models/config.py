@@ -10,11 +10,10 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from coarseseg_tf.models.objectives import DEFAULT_METHOD, METHODS
+from coarseseg_tf.models.objectives import DEFAULT_METHOD, EDGE_REFERENCES, METHODS
 
 #: forms of the confusion-matrix heads (see ConfusionMatrixHead)
 CM_FORMS = ("full", "low_rank")
-EDGE_REFERENCES = ("intensity", "drawn_classes")
 
 
 def check_field(where: str, name: str, value, types, valid, expected: str) -> None:
@@ -53,16 +52,19 @@ class ModelConfig:
     cm_steering: bool | None = setting(
         None, "let the confusion-matrix terms train the segmentation, not only the heads (default: the method's own)")
     edge_scale: float | None = setting(
-        0.1, "β of the smoothness prior as a fraction of edge_reference; None: each image's RMS "
-        "neighbour difference")
+        0.1, "β of the smoothness prior under edge_reference=intensity, in image units ([0, 1]); None: "
+        "each image's RMS neighbour difference")
     edge_blur: float = setting(0.0, "Gaussian blur (pixels) of the image before measuring edges")
-    edge_reference: str = setting(
-        "intensity", "what edge_scale is a fraction of: intensity (the [0, 1] range) or drawn_classes "
-        "(each image's largest distance between the mean colours of two labelled classes; 0.12 of it "
-        "keeps a black-and-white digit's β near 0.1)")
-    class_boundary_weight: float = setting(
-        1.0, "weight in the agreement cross-entropy of the labelled pixels where two classes' labels "
-        "meet (within class_boundary_radius); 1: every labelled pixel alike")
+    edge_reference: str | None = setting(
+        None, "what sets β: intensity (edge_scale) or drawn_classes (class_contrast_fraction × each "
+        "image's largest distance between the mean colours of two labelled classes); default: the "
+        "method's own")
+    class_contrast_fraction: float = setting(
+        0.12, "β as a fraction of the class contrast under edge_reference=drawn_classes (0.12 keeps a "
+        "black-and-white digit's β near 0.1)")
+    class_boundary_weight: float | None = setting(
+        None, "weight in the agreement cross-entropy of the labelled pixels where two classes' labels "
+        "meet (within class_boundary_radius), 1: every labelled pixel alike; default: the method's own")
     class_boundary_radius: int = setting(2, "pixels: how near two classes' labels must be for class_boundary_weight")
 
     #: prefix of validation errors; TrainingConfig says "training config"
@@ -86,8 +88,11 @@ class ModelConfig:
         check("cm_steering", (bool, type(None)), lambda v: True, "True, False or None")
         check("edge_scale", (int, float, type(None)), lambda v: v is None or v > 0, "a number > 0 or None")
         check("edge_blur", number, lambda v: v >= 0, "a number >= 0")
-        check("edge_reference", str, lambda v: v in EDGE_REFERENCES, f"one of {EDGE_REFERENCES}")
-        check("class_boundary_weight", number, lambda v: v > 0, "a number > 0")
+        check("edge_reference", (str, type(None)), lambda v: v is None or v in EDGE_REFERENCES,
+              f"one of {EDGE_REFERENCES} or None")
+        check("class_contrast_fraction", number, lambda v: v > 0, "a number > 0")
+        check("class_boundary_weight", (int, float, type(None)), lambda v: v is None or v > 0,
+              "a number > 0 or None")
         check("class_boundary_radius", int, lambda v: v >= 1, "an integer >= 1")
 
     @classmethod

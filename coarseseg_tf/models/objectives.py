@@ -22,6 +22,8 @@ COMMON_TERMS = ("loss", "mask_loss")
 REFINED_AS = ("mask", "drawings")
 #: every term a step can compute; a method's unused terms are 0
 ALL_TERMS = ("positive_loss", "negative_loss", "trace", "mask_loss", "consensus_loss", "smoothness")
+#: what sets the smoothness prior's β (see ModelConfig.edge_reference)
+EDGE_REFERENCES = ("intensity", "drawn_classes")
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,9 @@ class Objective:
         cross-entropy and the smoothness prior unless the config says otherwise.
       cm_steering: whether its confusion-matrix terms train the segmentation (True) or
         only fit the heads given it (False), unless the config says otherwise.
+      edge_reference: what sets its smoothness prior's β (one of EDGE_REFERENCES), and
+      class_boundary_weight: the weight of its agreement cross-entropy where two classes'
+        labels meet, unless the config says otherwise.
       refiner: the name in :data:`coarseseg_tf.refine.REFINERS` that ``fit()`` turns
         each image's drawings into a map with before training; None for methods that
         learn from the drawings alone.
@@ -78,10 +83,14 @@ class Objective:
     consensus_weight: float = 0.0
     smoothness_weight: float = 0.0
     cm_steering: bool = True
+    edge_reference: str = "intensity"
+    class_boundary_weight: float = 1.0
     refiner: str | None = None
     refined_as: str = "mask"
 
     def __post_init__(self):
+        if self.edge_reference not in EDGE_REFERENCES:
+            raise ValueError(f"objective {self.name}: edge_reference must be one of {EDGE_REFERENCES}")
         if self.refined_as not in REFINED_AS:
             raise ValueError(f"objective {self.name}: refined_as must be one of {REFINED_AS}")
 
