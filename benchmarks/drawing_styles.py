@@ -50,12 +50,12 @@ BASELINES = ("supervised", "naive", "partial_ce", "cm", "cm_positive_only", "gra
 TWO_STEP = ("grabcut", "random_walker")
 #: ablations of the default: column suffix -> what changes (fit() overrides, or no negative drawings)
 ABLATIONS = {"cm_steering": {"cm_steering": True}, "positive_only": {"negative": None},
-             "class_contrast_edges": {"edge_reference": "drawn_classes"},
-             "class_boundaries": {"edge_reference": "drawn_classes", "class_boundary_weight": 3.0}}
+             "uniform_weights": {"class_boundary_weight": 1.0},
+             "fixed_edges_uniform_weights": {"edge_reference": "intensity", "class_boundary_weight": 1.0}}
 #: where and with which seeds the plan runs the ablations: one seed, but every seed of the
-#: cell for a change that was briefly the default (its column was run in full then);
-#: negatives against positives only on the multi-class scenes, where complementary labels
-#: should matter most
+#: cell for the default's two changes of edges and weights (their columns were run in full,
+#: one of them as the default before); negatives against positives only on the multi-class
+#: scenes, where complementary labels should matter most
 ABLATION_SEEDS = {"cm_steering": (0,), "positive_only": (0,)}
 ABLATION_DATASETS = {"positive_only": ("scenes",)}
 #: the network per dataset where fit()'s default U-Net is too small: a digit's class needs a

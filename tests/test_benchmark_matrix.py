@@ -61,8 +61,8 @@ def test_columns_are_methods_or_the_defaults_ablations():
     assert columns.count(default) == 1 and f"{default}+cm_steering" in columns
     assert bench.parse_column(f"{default}+cm_steering") == (default, {"cm_steering": True})
     assert bench.parse_column(f"{default}+positive_only") == (default, {"negative": None})
-    assert bench.parse_column(f"{default}+class_contrast_edges")[1]["edge_reference"] == "drawn_classes"
-    assert bench.parse_column(f"{default}+class_boundaries")[1]["class_boundary_weight"] == 3.0
+    assert bench.parse_column(f"{default}+uniform_weights") == (default, {"class_boundary_weight": 1.0})
+    assert bench.parse_column(f"{default}+fixed_edges_uniform_weights")[1]["edge_reference"] == "intensity"
     assert bench.parse_column("naive") == ("naive", {})
     for bad in ("nope", f"{default}+nope"):
         with pytest.raises(Exception, match="column"):
@@ -74,7 +74,7 @@ def test_plan_runs_each_ablation_at_its_seeds_and_datasets():
     ablation without listed seeds (a former default's column) at every seed of the cell."""
     bench = _load()
     default = bench.DEFAULT_METHOD
-    columns = [f"{default}+cm_steering", f"{default}+positive_only", f"{default}+class_contrast_edges"]
+    columns = [f"{default}+cm_steering", f"{default}+positive_only", f"{default}+uniform_weights"]
     cells = [("mnist_clean", "loose_fill"), ("scenes", "scribbles")]  # a headline cell: 3 seeds
     plan = {(cell, column): sorted(s for d, st, c, s in bench.planned_runs(cells, columns, None)
                                    if (d, st) == cell and c == column)

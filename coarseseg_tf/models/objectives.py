@@ -169,7 +169,8 @@ _OBJECTIVES = (
         summary="`sure_crf` with its sure labels checked against each image's own colours: "
                 "drawn pixels another nearby class's colour model explains better are "
                 "withdrawn, and a fill's uncertain band is labelled where two classes compete and "
-                "the models are confident",
+                "the models are confident; the prior's edges relative to each image's contrast "
+                "between its labelled classes, and the labels where two classes meet weighed 3x",
         doc="sure_crf's objective (cross-entropy on sure labels + the contrast-sensitive "
             "smoothness prior, CM heads detached) on labels checked against the image "
             "(coarseseg_tf.refine.seeds.checked_sure_labels): per image, each class's sure "
@@ -181,7 +182,11 @@ _OBJECTIVES = (
             ">= 0.95, where two classes have sure pixels nearby (a spill past the object is "
             "background-coloured, an under-filled object's edge is not). GrabCut uses "
             "the same evidence to cut; here it only labels, and the network and the prior "
-            "decide the rest.",
+            "decide the rest. Unlike sure_crf, the prior's β is 0.12 of each image's largest "
+            "distance between the mean colours of two labelled classes (a dim image's edges "
+            "count as edges), and the cross-entropy weighs 3x the labelled pixels within 2 px "
+            "of another class's label, the only ones that say where one class stops.",
+        edge_reference="drawn_classes", class_boundary_weight=3.0,
         refiner="checked_sure", **_SURE_LABELS_CRF),
     Objective(
         name="sure_crf",
