@@ -538,6 +538,8 @@ def _training_options(parser, with_method=True):
         elif f.type == "float | None":
             # None stands for "the method's own" or "from each image": a number or "none"
             group.add_argument(flag, type=_number_or_none, default=f.default, help=help_text)
+        elif f.type == "str | None":  # a name, or None for the method's own (the config checks the name)
+            group.add_argument(flag, type=str, default=f.default, help=help_text)
         else:
             group.add_argument(flag, type=type(f.default), default=f.default, help=help_text)
 

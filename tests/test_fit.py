@@ -218,6 +218,18 @@ def test_cm_steering_overrides_the_methods_own_choice(small_split):
     assert CoarseSegModel(method="cm", cm_steering=False).get_config()["cm_steering"] is False
 
 
+def test_methods_own_edges_and_boundary_weights_unless_the_config_says_otherwise():
+    """The default takes class-contrast edges and class-boundary weights; sure_crf keeps
+    β = 0.1 and uniform weights (its matrix column stands); a config value overrides."""
+    default = CoarseSegModel(method="appearance_crf")
+    assert (default.edge_reference, default.class_boundary_weight) == ("drawn_classes", 3.0)
+    sure = CoarseSegModel(method="sure_crf")
+    assert (sure.edge_reference, sure.class_boundary_weight) == ("intensity", 1.0)
+    overridden = CoarseSegModel(method="appearance_crf", edge_reference="intensity", class_boundary_weight=1.0)
+    assert (overridden.edge_reference, overridden.class_boundary_weight) == ("intensity", 1.0)
+    assert CoarseSegModel.from_config(default.get_config()).class_boundary_weight == 3.0
+
+
 def test_class_contrast_edges_reach_the_loss_through_fit(small_split):
     """fit(edge_reference="drawn_classes") trains with β = a fraction of each image's class
     contrast, measured on the labels the model trains on, and the saved config keeps it."""

@@ -136,7 +136,7 @@ def test_class_boundary_weights_shift_the_cross_entropy_towards_the_boundary():
     labels = np.zeros((1, 4, 10), np.int32)
     labels[:, :, 5:] = 1
     logits = np.zeros((1, 4, 10, 2), np.float32)
-    logits[..., 0] = np.where(labels == 0, 4.0, -4.0)[...]
+    logits[..., 0] = np.where(labels == 0, 4.0, -4.0)
     at_boundary, inside = logits.copy(), logits.copy()
     at_boundary[:, :, 5, 0] = 4.0   # class 1's first column called class 0
     inside[:, :, 9, 0] = 4.0        # class 1's last column called class 0

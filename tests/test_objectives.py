@@ -29,6 +29,10 @@ def test_cli_train_options_are_the_config_fields_and_defaults():
         if field.name in ("input_channels", "transition_matrix"):
             continue
         assert getattr(args, field.name) == field.default, field.name
+    # an option whose default is "the method's own" (None) still takes a value
+    args = build_parser().parse_args(["train", "--data", "d.npz", "-o", "m.keras", "--edge-reference",
+                                      "intensity", "--class-boundary-weight", "1"])
+    assert (args.edge_reference, args.class_boundary_weight) == ("intensity", 1.0)
 
 
 def test_cli_help_lists_every_method_summary(capsys):
