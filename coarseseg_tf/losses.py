@@ -31,6 +31,13 @@ def annotated_images(labels):
     return ops.cast(ops.any(ops.not_equal(labels, IGNORE_LABEL), axis=(1, 2)), "float32")
 
 
+def _labels_one_hot(labels, num_classes):
+    """(B, H, W) int labels -> (B, H, W, L) one-hot, all zeros where unlabelled (255)."""
+    labels = ops.cast(labels, "int32")
+    # 255 -> an L-th channel that is then dropped
+    return ops.one_hot(ops.where(labels == IGNORE_LABEL, num_classes, labels), num_classes + 1)[..., :num_classes]
+
+
 def _masked_mean(per_pixel, weights):
     return ops.sum(per_pixel * weights) / ops.maximum(ops.sum(weights), 1.0)
 
@@ -108,10 +115,8 @@ def class_boundary_weights(labels, num_classes, radius, weight):
       radius: half-width of the window, pixels (>= 1).
       weight: the weight of a boundary pixel (1: every pixel alike).
     """
-    labels = ops.cast(labels, "int32")
-    # 255 -> an L-th one-hot channel that is then dropped
-    onehot = ops.one_hot(ops.where(labels == IGNORE_LABEL, num_classes, labels), num_classes + 1)[..., :num_classes]
-    present = ops.max_pool(onehot, pool_size=2 * radius + 1, strides=1, padding="same")
+    present = ops.max_pool(_labels_one_hot(labels, num_classes), pool_size=2 * radius + 1, strides=1,
+                           padding="same")
     at_boundary = ops.sum(present, axis=-1) > 1.5
     return ops.where(at_boundary, float(weight), 1.0)
 
@@ -141,7 +146,7 @@ def drawn_class_contrast(images, labels, num_classes):
     with fewer than two labelled classes takes the mean contrast of the batch's other
     images (1, the full intensity range, if none).
     """
-    one_hot = ops.one_hot(ops.where(labels == IGNORE_LABEL, num_classes, labels), num_classes + 1)[..., :num_classes]
+    one_hot = _labels_one_hot(labels, num_classes)
     counts = ops.sum(one_hot, axis=(1, 2))  # (B, L)
     sums = ops.einsum("bhwl,bhwc->blc", one_hot, ops.cast(images, one_hot.dtype))
     means = sums / ops.maximum(counts, 1.0)[..., None]  # (B, L, C)

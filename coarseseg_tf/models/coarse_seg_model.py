@@ -61,15 +61,15 @@ class CoarseSegModel(keras.Model):
         self.objective = get_objective(self.model_config.method)
         c = self.model_config
         self.num_classes, self.input_channels, self.depth = c.num_classes, c.input_channels, c.depth
-        # None takes the method's own weight; the resolved value is what get_config saves
-        self.consensus_weight = float(self.objective.consensus_weight if c.consensus_weight is None
-                                      else c.consensus_weight)
-        self.smoothness_weight = float(self.objective.smoothness_weight if c.smoothness_weight is None
-                                       else c.smoothness_weight)
-        self.cm_steering = bool(self.objective.cm_steering if c.cm_steering is None else c.cm_steering)
-        self.edge_reference = self.objective.edge_reference if c.edge_reference is None else c.edge_reference
-        self.class_boundary_weight = float(self.objective.class_boundary_weight if c.class_boundary_weight is None
-                                           else c.class_boundary_weight)
+        # None takes the method's own setting; the resolved value is what get_config saves
+        def own(name):
+            value = getattr(c, name)
+            return getattr(self.objective, name) if value is None else value
+        self.consensus_weight = float(own("consensus_weight"))
+        self.smoothness_weight = float(own("smoothness_weight"))
+        self.cm_steering = bool(own("cm_steering"))
+        self.edge_reference = own("edge_reference")
+        self.class_boundary_weight = float(own("class_boundary_weight"))
         self.trunk = build_unet_features(c.input_channels, c.width, c.depth)
         self.seg_head = layers.Conv2D(c.num_classes, 1, name="segmentation_logits")
         self.cm_heads = {
@@ -164,7 +164,7 @@ class CoarseSegModel(keras.Model):
                 contrast, scale = None, config.edge_scale
             terms["smoothness"] = losses.edge_aware_smoothness(p, images, scale, config.edge_blur, contrast)
         terms["loss"] = (terms["positive_loss"] + terms["negative_loss"]
-                         + self.model_config.trace_weight * terms["trace"] + terms["mask_loss"]
+                         + config.trace_weight * terms["trace"] + terms["mask_loss"]
                          + self.consensus_weight * terms["consensus_loss"]
                          + self.smoothness_weight * terms["smoothness"])
         return terms
