@@ -321,6 +321,33 @@ def test_appearance_check_never_labels_from_one_class_alone():
     np.testing.assert_array_equal(checked[labels != IGNORE_LABEL], labels[labels != IGNORE_LABEL])
 
 
+def test_checked_sure_labels_give_the_background_what_strokes_leave_in_its_colour():
+    """Binary scribbles infer no background near or far, but the open pixels the
+    background's colour model explains with confidence against the object's are
+    background. An object no stroke touched is not: it looks like the drawn one (and is
+    never labelled as it)."""
+    image = np.full((48, 48, 1), 0.05, np.float32)
+    image[4:20, 4:20] = 0.9   # the drawn object
+    image[28:44, 28:44] = 0.9  # another one, undrawn
+    image[4:12, 36:44] = 0.5   # a colour no stroke labelled
+    positive = np.full((48, 48), IGNORE_LABEL, np.uint8)
+    positive[11:13, 6:18] = 1  # a scribble on the first object
+    negative = np.full((48, 48), IGNORE_LABEL, np.uint8)
+    negative[44:46, 4:20] = 1  # "not the object", far away
+    checked = REFINERS["checked_sure"].refine(image, positive, negative, 2)
+    assert (checked[24:27, 4:20] == 0).all() and (checked[4:20, 24:30] == 0).all()
+    assert (checked[28:44, 28:44] == IGNORE_LABEL).all()
+    assert (checked[4:12, 36:44] == IGNORE_LABEL).all()
+    # for L > 2 a stroke names one class of many: the open pixels stay open
+    three = REFINERS["checked_sure"].refine(image, positive, negative, 3)
+    assert (three[24:27, 4:20] == IGNORE_LABEL).all()
+    # a fill infers its far background by distance and keeps that rule alone
+    fill = np.full((48, 48), IGNORE_LABEL, np.uint8)
+    fill[3:21, 3:21] = 1
+    filled = REFINERS["checked_sure"].refine(image, fill, negative, 2)
+    assert (filled[28:44, 28:44] == IGNORE_LABEL).all()
+
+
 def test_checked_sure_labels_check_a_negative_fill_and_trust_a_negative_stroke():
     """A painted negative region crosses the object's thin line: its interior there is
     withdrawn, as a positive fill's spill is. A thin negative stroke is trusted."""

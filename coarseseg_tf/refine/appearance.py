@@ -19,6 +19,12 @@ class gets a histogram of the colours of its sure pixels, and
   posterior among the nearby classes is at least ``CONFIDENT``, when at least two
   classes are nearby: a class with no rival near a pixel has no evidence against it
   (a digit's stroke far from the drawn part, next to the background only);
+- an open pixel of a binary image drawn with strokes only, far from every stroke, may
+  be labelled background where the background's model is that confident against the
+  object's (the caller decides where: :func:`coarseseg_tf.refine.seeds.checked_sure_labels`
+  does for L = 2 strokes): scribbles mark where objects are, and without this the
+  network is free to give the open image to either class (on the dev nuclei tiles the
+  default's network at seed 2 called 64 % of the pixels nucleus, where 25 % are);
 - an *inferred* label (background nobody drew: inferred far from a fill or assumed in
   the ring just outside it, or implied by a "not k" stroke when L > 2) is withdrawn,
   once, where any other class explains it ``RATIO`` times better: the part of an
@@ -74,7 +80,8 @@ def class_likelihoods(codes: np.ndarray, labels: np.ndarray, classes, num_codes:
 
 
 def appearance_check(image: np.ndarray, labels: np.ndarray, checked: np.ndarray,
-                     open_to: np.ndarray, inferred: np.ndarray | None = None) -> np.ndarray:
+                     open_to: np.ndarray, inferred: np.ndarray | None = None,
+                     background_open: np.ndarray | None = None) -> np.ndarray:
     """``labels`` checked, and completed, by the image's per-class colour models.
 
     Args:
@@ -92,6 +99,11 @@ def appearance_check(image: np.ndarray, labels: np.ndarray, checked: np.ndarray,
         an object a reduced drawing left out, the objects of a multi-class image that
         were not drawn. Once and not every round, so that on a noisy image the
         background model keeps its noise.
+      background_open: (H, W) bool or None, unlabelled pixels that may be labelled
+        background (class 0), however far from any label, where the final models give
+        background a posterior of at least ``CONFIDENT`` against every class (uniform
+        prior): what strokes leave undrawn is mostly background, and its colour says
+        where. Never an object class: its undrawn instances look like its drawn ones.
     Returns:
       (H, W) uint8 labels.
     """
@@ -118,4 +130,10 @@ def appearance_check(image: np.ndarray, labels: np.ndarray, checked: np.ndarray,
         # the undrawn objects of a class it labelled elsewhere (one digit drawn per scene)
         others = np.where(is_own, 0.0, likelihoods)
         kept = np.where(inferred & (others.max(axis=0) > RATIO * own_likelihood), IGNORE_LABEL, kept)
-    return np.where(confident, classes[posterior.argmax(axis=0)], kept).astype(np.uint8)
+    kept = np.where(confident, classes[posterior.argmax(axis=0)], kept)
+    if background_open is not None and classes[0] == 0:
+        # every class competes, however far its labels: an object far from its strokes
+        # must not be taken for background because no stroke of its class is near
+        background = likelihoods[0] / np.maximum(likelihoods.sum(axis=0), 1e-300)
+        kept = np.where(background_open & (kept == IGNORE_LABEL) & (background >= CONFIDENT), 0, kept)
+    return kept.astype(np.uint8)
