@@ -341,11 +341,6 @@ def test_checked_sure_labels_give_the_background_what_strokes_leave_in_its_colou
     # for L > 2 a stroke names one class of many: the open pixels stay open
     three = REFINERS["checked_sure"].refine(image, positive, negative, 3)
     assert (three[24:27, 4:20] == IGNORE_LABEL).all()
-    # a fill infers its far background by distance and keeps that rule alone
-    fill = np.full((48, 48), IGNORE_LABEL, np.uint8)
-    fill[3:21, 3:21] = 1
-    filled = REFINERS["checked_sure"].refine(image, fill, negative, 2)
-    assert (filled[28:44, 28:44] == IGNORE_LABEL).all()
 
 
 def test_checked_sure_labels_check_a_negative_fill_and_trust_a_negative_stroke():

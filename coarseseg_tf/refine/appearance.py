@@ -19,8 +19,8 @@ class gets a histogram of the colours of its sure pixels, and
   posterior among the nearby classes is at least ``CONFIDENT``, when at least two
   classes are nearby: a class with no rival near a pixel has no evidence against it
   (a digit's stroke far from the drawn part, next to the background only);
-- an open pixel of a binary image drawn with strokes only, far from every stroke, may
-  be labelled background where the background's model is that confident against the
+- an open pixel of a binary image drawn with strokes only, near a stroke or far from
+  every one, may be labelled background where the background's model is that confident against the
   object's (the caller decides where: :func:`coarseseg_tf.refine.seeds.checked_sure_labels`
   does for L = 2 strokes): scribbles mark where objects are, and without this the
   network is free to give the open image to either class (on the dev nuclei tiles the
@@ -131,7 +131,7 @@ def appearance_check(image: np.ndarray, labels: np.ndarray, checked: np.ndarray,
         others = np.where(is_own, 0.0, likelihoods)
         kept = np.where(inferred & (others.max(axis=0) > RATIO * own_likelihood), IGNORE_LABEL, kept)
     kept = np.where(confident, classes[posterior.argmax(axis=0)], kept)
-    if background_open is not None and classes[0] == 0:
+    if background_open is not None and classes[0] == 0:  # the background has a model
         # every class competes, however far its labels: an object far from its strokes
         # must not be taken for background because no stroke of its class is near
         background = likelihoods[0] / np.maximum(likelihoods.sum(axis=0), 1e-300)
