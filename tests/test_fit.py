@@ -112,6 +112,19 @@ def test_batch_norm_images_are_capped_by_count_and_pixels():
     assert sizes(256, 50) == [1]  # never none
 
 
+def test_batch_norm_statistics_merge_small_batches_of_one_image_size():
+    from coarseseg_tf.models.batch_norm import merged_batches
+    small, large = np.arange(2 * 100).reshape(2, 10, 10, 1), np.zeros((1, 12, 12, 1))
+    batches = [small, small + 1000, large, small, small]
+    chunks = merged_batches(batches, max_pixels=350)  # 100 pixels a small image
+    assert [c.shape[:3] for c in chunks] == [(3, 10, 10), (1, 10, 10), (1, 12, 12), (3, 10, 10), (1, 10, 10)]
+    # every image once, in order
+    np.testing.assert_array_equal(np.concatenate([c for c in chunks if c.shape[1] == 10]),
+                                  np.concatenate([small, small + 1000, small, small]))
+    assert [c.shape[0] for c in merged_batches(batches, max_pixels=50)] == [1] * 9  # never none
+    assert merged_batches([]) == []
+
+
 def test_distribution_strategy_scope(small_split):
     train, _ = small_split
     strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
