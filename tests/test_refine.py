@@ -234,6 +234,42 @@ def test_checked_sure_labels_withdraw_what_the_image_contradicts():
     np.testing.assert_array_equal(checked[sure == 0], 0)
 
 
+def test_checked_sure_labels_leave_a_blurred_edges_rim_to_the_side_its_colour_is_nearer():
+    """A bright bar with a 1-px grey rim (0.3: below half-way, so outside the object as
+    the true edge lies) under a fill that spills past it. The object's labels hold a few
+    greys and the black background none, so the histograms give the rim to the object;
+    the classes' mean colours do not."""
+    image = np.zeros((40, 40, 1), np.float32)
+    image[6:34, 18:22] = 0.95
+    image[6:34, 17] = image[6:34, 22] = image[5, 18:22] = image[34, 18:22] = 0.3
+    positive = np.full((40, 40), IGNORE_LABEL, np.uint8)
+    positive[3:37, 14:26] = 1
+    bar = image[..., 0] > 0.5
+    rim = (image[..., 0] > 0) & ~bar
+    sure = REFINERS["sure"].refine(image, positive, None, 2)
+    checked = REFINERS["checked_sure"].refine(image, positive, None, 2)
+    assert (sure[rim] == 1).sum() > 40  # the erosion alone keeps most of the rim
+    assert not (checked[rim] == 1).any()
+    assert (checked[bar] == 1).all()
+
+
+def test_checked_sure_labels_do_not_place_edges_by_colour_in_noise():
+    """Under noise as strong as noisy MNIST's (σ = 0.5) one pixel's colour does not say
+    which side of the half-way point it lies on: the nearer mean withdraws nothing, and
+    the fill keeps the object's labels that the histograms keep."""
+    from coarseseg_tf.refine.appearance import noise_level
+    image = np.zeros((40, 40, 1), np.float32)
+    image[10:30, 14:26] = 0.9
+    noisy = np.clip(image + np.random.default_rng(0).normal(0, 0.5, image.shape), 0, 1).astype(np.float32)
+    assert noise_level(image) == 0 and noise_level(noisy) > 0.15
+    positive = np.full((40, 40), IGNORE_LABEL, np.uint8)
+    positive[7:33, 11:29] = 1
+    checked = REFINERS["checked_sure"].refine(noisy, positive, None, 2)
+    square = image[..., 0] > 0.5
+    assert (checked[square] == 1).mean() > 0.85  # 0.73 when the noisy pixels are withdrawn too
+    assert not (checked[~square] == 1).any()
+
+
 def test_checked_sure_labels_keep_labels_alike_classes_share():
     """Two classes of the same colour (two white digits) do not withdraw each other."""
     image = np.zeros((40, 40, 1), np.float32)
@@ -290,9 +326,10 @@ def test_checked_sure_labels_keep_a_loose_fill_off_a_soft_edged_objects_rim():
     """Fluorescent nuclei fade into the background over a few pixels, and a loose fill
     spills over that rim. The ring outside the fill is assumed background, so the
     background's colour model learns the rim's colours and the fill's labels there are
-    withdrawn: on the stardist training tiles at most 11 % of the pixels labelled
-    nucleus are background (16 % when the ring was left open), while most of the nucleus
-    stays labelled."""
+    withdrawn: on the stardist training tiles at most 9 % of the pixels labelled
+    nucleus are background (16 % when the ring was left open, 10 % before labels nearer
+    the background's mean colour were withdrawn too), while three quarters of the
+    nucleus stay labelled (92 % before: what the mean withdraws is the dim rim)."""
     from coarseseg_tf.data.datasets.nuclei import make_nuclei
     from coarseseg_tf.data.synthesis.draw import draw_all
     train, _ = make_nuclei(tile=64)
@@ -302,8 +339,8 @@ def test_checked_sure_labels_keep_a_loose_fill_off_a_soft_edged_objects_rim():
                        for image, p, n in zip(train.images[:16], positives, negatives)])
     nucleus = train.masks[:16] == 1
     labelled_nucleus = labels == 1
-    assert (labelled_nucleus & ~nucleus).sum() <= 0.11 * labelled_nucleus.sum()
-    assert (labelled_nucleus & nucleus).sum() >= 0.8 * nucleus.sum()
+    assert (labelled_nucleus & ~nucleus).sum() <= 0.09 * labelled_nucleus.sum()
+    assert (labelled_nucleus & nucleus).sum() >= 0.75 * nucleus.sum()
 
 
 def test_appearance_check_never_labels_from_one_class_alone():
