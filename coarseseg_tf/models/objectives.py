@@ -167,7 +167,8 @@ _OBJECTIVES = (
     Objective(
         name="appearance_crf",
         summary="`sure_crf` with its sure labels checked against each image's own colours: "
-                "drawn pixels another nearby class's colour model explains better are "
+                "drawn pixels another nearby class's colour model explains better, or whose "
+                "colour is nearer the mean of a nearby class of clearly different colour, are "
                 "withdrawn, and a fill's uncertain band is labelled where two classes compete and "
                 "the models are confident; the prior's edges relative to each image's contrast "
                 "between its labelled classes, and the labels where two classes meet weighed 3x",
@@ -176,7 +177,9 @@ _OBJECTIVES = (
             "(coarseseg_tf.refine.seeds.checked_sure_labels): per image, each class's sure "
             "pixels give a colour histogram; a label the positive drawing gave is withdrawn "
             "where a class with sure pixels nearby explains the pixel's colour better (the "
-            "background a fill kept inside a thin object), and a partial drawing's border "
+            "background a fill kept inside a thin object) or, being of clearly different colour "
+            "and the image not too noisy, has its mean colour nearer (a blurred edge's grey "
+            "rim, which histograms give to the side that has any greys), and a partial drawing's border "
             "pixels, which the erosion left unlabelled, and the band between a fill and the "
             "background inferred beyond it take the class the models give with posterior "
             ">= 0.95, where two classes have sure pixels nearby (a spill past the object is "

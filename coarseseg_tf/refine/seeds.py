@@ -209,12 +209,14 @@ def checked_sure_labels(image, positive, negative, num_classes: int = 2, *, erod
 
     - a label the positive drawing gave is withdrawn where a nearby other class explains
       the pixel's colour better: the background a fill kept in its interior where it
-      spilled past a thin object;
+      spilled past a thin object; or where a nearby class of clearly different colour
+      has its mean colour nearer: a blurred edge's rim, grey between a white digit and
+      the black background, which the histograms gave the digit;
     - a partial drawing's unlabelled pixels (the border a fill's erosion took away, and
       the band between a fill and the background inferred beyond it) are labelled where
-      two classes compete and the colour models are confident: a fill's spill past the
-      object is background-coloured, an under-fill leaves the object's colour outside
-      it. So is the border the erosion took from a full map where no negative drawing
+      two classes compete, the colour models are confident and no such class's mean is
+      nearer: a fill's spill past the object is background-coloured, an under-fill
+      leaves the object's colour outside it. So is the border the erosion took from a full map where no negative drawing
       covers it; where one does, the two maps' contradictions already located the
       brush's error and the network decides;
     - the ring between a fill and the background inferred beyond it is background too,
