@@ -102,8 +102,10 @@ def noise_level(image: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(sigmas))))
 
 
-def mean_colour_distances(image: np.ndarray, labels: np.ndarray, classes) -> tuple[np.ndarray, np.ndarray]:
-    """Each class's mean colour over its labelled pixels, as distances.
+def mean_colour_distances(image: np.ndarray, labels: np.ndarray, classes,
+                          noise: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each class's mean colour over its labelled pixels, as distances; ``noise`` is the
+    image's :func:`noise_level`.
 
     Returns (K, H, W) squared colour distances of every pixel to each class's mean (inf
     for a class with no labels left), and (K, K) bool: the pairs of classes whose nearer
@@ -123,7 +125,7 @@ def mean_colour_distances(image: np.ndarray, labels: np.ndarray, classes) -> tup
             distances[i] = np.square(image - means[i]).sum(axis=-1)
     gaps = np.square(means[:, None] - means[None]).sum(axis=-1)
     # half the gap must be a one-sided CONFIDENT quantile of the noise: 1.645 σ
-    clear_of_noise = np.sqrt(gaps) / 2 >= stats.norm.ppf(CONFIDENT) * noise_level(image)
+    clear_of_noise = np.sqrt(gaps) / 2 >= stats.norm.ppf(CONFIDENT) * noise
     # NaN compares False: a class with no labels is apart from none
     return distances, (gaps > variances[:, None] + variances[None]) & clear_of_noise
 
@@ -178,17 +180,17 @@ def appearance_check(image: np.ndarray, labels: np.ndarray, checked: np.ndarray,
     nearby = np.stack([ndimage.distance_transform_edt(labels != label) <= RADIUS for label in classes])
     own = np.searchsorted(classes, np.where(labels == IGNORE_LABEL, classes[0], labels))
     is_own = own[None] == np.arange(len(classes))[:, None, None]  # (K, H, W)
-    kept = labels
+    kept, noise = labels, noise_level(image)
     for _ in range(ROUNDS):
         likelihoods = class_likelihoods(codes, kept, classes, num_codes)
-        distances, apart = mean_colour_distances(image, kept, classes)
+        distances, apart = mean_colour_distances(image, kept, classes, noise)
         own_likelihood = np.take_along_axis(likelihoods, own[None], 0)[0]
         rivals = np.where(nearby & ~is_own, likelihoods, 0.0)
         unlike = checked & ((rivals.max(axis=0) > RATIO * own_likelihood)
                             | nearer_distinct_class(distances, apart, nearby, own))
         kept = np.where(unlike, IGNORE_LABEL, labels).astype(np.uint8)
-    # the last round's models (fitted before its withdrawals) label the open pixels, with
-    # a class whose mean colour is also the nearest (an edge's blurred rim, below)
+    # the last round's models (fitted before its withdrawals) label the open pixels, unless
+    # a class of clearly different colour has its mean nearer (an edge's blurred rim)
     competing = np.where(nearby, likelihoods, 0.0)
     posterior = competing / np.maximum(competing.sum(axis=0), 1e-300)
     likeliest = posterior.argmax(axis=0)

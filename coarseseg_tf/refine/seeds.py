@@ -216,9 +216,9 @@ def checked_sure_labels(image, positive, negative, num_classes: int = 2, *, erod
       the band between a fill and the background inferred beyond it) are labelled where
       two classes compete, the colour models are confident and no such class's mean is
       nearer: a fill's spill past the object is background-coloured, an under-fill
-      leaves the object's colour outside it. So is the border the erosion took from a full map where no negative drawing
-      covers it; where one does, the two maps' contradictions already located the
-      brush's error and the network decides;
+      leaves the object's colour outside it. So is the border the erosion took from a
+      full map where no negative drawing covers it; where one does, the two maps'
+      contradictions already located the brush's error and the network decides;
     - the ring between a fill and the background inferred beyond it is background too,
       assumed like the far background (below) and relabelled where the colours are sure.
       It fits the background's colour model, which so learns the colours of a
