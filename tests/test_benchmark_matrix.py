@@ -98,6 +98,8 @@ def test_readme_headline_is_the_committed_matrix():
     assert rows, "the README has no matrix rows"
     for row in rows:
         assert row in goals.splitlines(), row
+    summary = [line for line in goals.splitlines() if line.startswith("Mean gap closed")]
+    assert len(summary) == 1 and summary[0] in readme.splitlines()
 
 
 def test_dev_data_share_no_image_with_the_matrix_test_sets():
