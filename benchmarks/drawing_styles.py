@@ -86,7 +86,7 @@ MOVING_AVERAGE_CELLS = (("scenes", "boundary_negatives"), ("scenes", "scribbles"
 PRECISE_BATCH_NORM_SINCE = "2026-11-30T01:08:50"  # commit 3f5b6ad
 #: when the colour checks began to give a blurred edge's rim to the class whose mean
 #: colour is nearer (coarseseg_tf.refine.appearance): the default's labels, and its ablations'
-NEAREST_MEAN_SINCE = "2026-11-30T15:05:18"  # commit a98ffa9
+NEAREST_MEAN_SINCE, NEAREST_MEAN_COMMIT = "2026-11-30T15:05:18", "a98ffa9"
 
 
 @dataclass
@@ -347,7 +347,7 @@ def label_check_protocol(runs: dict) -> str:
             with_means, total = counts.get(column, (0, 0))
             counts[column] = (with_means + (record["finished"] >= NEAREST_MEAN_SINCE), total + 1)
     tallies = ", ".join(f"`{column}` {n} of {total}" for column, (n, total) in sorted(counts.items()))
-    return ("- labels: since commit a98ffa9 the colour checks give a blurred edge's rim to the class "
+    return (f"- labels: since commit {NEAREST_MEAN_COMMIT} the colour checks give a blurred edge's rim to the class "
             f"whose mean colour is nearer; runs made with it, per column built on the checked labels: "
             f"{tallies or 'none'}; the others are of the default before it")
 
