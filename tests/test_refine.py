@@ -381,6 +381,30 @@ def test_checked_sure_labels_give_the_background_what_strokes_leave_in_its_colou
     assert (three[24:27, 4:20] == IGNORE_LABEL).all()
 
 
+def test_checked_sure_labels_grow_a_stroke_over_its_object_when_classes_are_many():
+    """L = 3: a scribble names one object's class; its labels grow over the object it
+    lies on, up to the grey rim (nearer the background's colour), and not onto an
+    object of the same colour that no stroke touched, which may be of another class.
+    For L = 2 the object's labels stay on the stroke."""
+    image = np.full((48, 48, 1), 0.05, np.float32)
+    image[3:21, 3:21] = 0.3    # the drawn object's blurred rim
+    image[4:20, 4:20] = 0.9    # the drawn object
+    image[28:44, 28:44] = 0.9  # another one, undrawn
+    positive = np.full((48, 48), IGNORE_LABEL, np.uint8)
+    positive[11:13, 6:18] = 2  # a scribble on the first object
+    negative = np.full((48, 48), IGNORE_LABEL, np.uint8)
+    negative[44:46, 4:20] = 2  # "not 2", far away
+    drawn_object = image[..., 0] == 0.9
+    drawn_object[24:] = False
+    three = REFINERS["checked_sure"].refine(image, positive, negative, 3)
+    assert (three[drawn_object] == 2).all()
+    assert (three[(image[..., 0] == 0.3)] == IGNORE_LABEL).all()
+    assert (three[28:44, 28:44] == IGNORE_LABEL).all()
+    binary = [np.where(drawing == 2, 1, IGNORE_LABEL).astype(np.uint8) for drawing in (positive, negative)]
+    two = REFINERS["checked_sure"].refine(image, *binary, 2)
+    assert (two[drawn_object] == 1).mean() < 0.2
+
+
 def test_checked_sure_labels_check_a_negative_fill_and_trust_a_negative_stroke():
     """A painted negative region crosses the object's thin line: its interior there is
     withdrawn, as a positive fill's spill is. A thin negative stroke is trusted."""

@@ -36,6 +36,11 @@ class gets a histogram of the colours of its sure pixels, and
   does for L = 2 strokes): scribbles mark where objects are, and without this the
   network is free to give the open image to either class (on the dev nuclei tiles the
   default's network at seed 2 called 64 % of the pixels nucleus, where 25 % are);
+- an open pixel of an image of many classes drawn with strokes only may take the class
+  of a stroke it is connected to through pixels that class's model is that confident of
+  (:func:`grow_drawn_objects`): a scribble on one digit of a scene names the class of the
+  whole digit (its labels covered 1.4 % of 400 dev scenes' digit pixels, now 7 %, 97 %
+  of them right: where two digits touch the growth can cross into the other);
 - an *inferred* label (background nobody drew: inferred far from a fill or assumed in
   the ring just outside it, or implied by a "not k" stroke when L > 2) is withdrawn,
   once, where any other class explains it ``RATIO`` times better: the part of an
@@ -147,7 +152,8 @@ def nearer_distinct_class(distances: np.ndarray, apart: np.ndarray, nearby: np.n
 
 def appearance_check(image: np.ndarray, labels: np.ndarray, checked: np.ndarray,
                      open_to: np.ndarray, inferred: np.ndarray | None = None,
-                     background_open: np.ndarray | None = None) -> np.ndarray:
+                     background_open: np.ndarray | None = None,
+                     object_open: np.ndarray | None = None) -> np.ndarray:
     """``labels`` checked, and completed, by the image's per-class colour models.
 
     Args:
@@ -170,6 +176,9 @@ def appearance_check(image: np.ndarray, labels: np.ndarray, checked: np.ndarray,
         background a posterior of at least ``CONFIDENT`` against every class (uniform
         prior): what strokes leave undrawn is mostly background, and its colour says
         where. Never an object class: its undrawn instances look like its drawn ones.
+      object_open: (H, W) bool or None, unlabelled pixels that may take an object class
+        grown from its labels over the pixels its colour is sure of
+        (:func:`grow_drawn_objects`): a stroke on an object vouches for the rest of it.
     Returns:
       (H, W) uint8 labels.
     """
@@ -207,4 +216,35 @@ def appearance_check(image: np.ndarray, labels: np.ndarray, checked: np.ndarray,
         # must not be taken for background because no stroke of its class is near
         background = likelihoods[0] / np.maximum(likelihoods.sum(axis=0), 1e-300)
         kept = np.where(background_open & (kept == IGNORE_LABEL) & (background >= CONFIDENT), 0, kept)
+    if object_open is not None:
+        kept = grow_drawn_objects(kept, classes, likelihoods, distances, apart, object_open)
     return kept.astype(np.uint8)
+
+
+def grow_drawn_objects(labels: np.ndarray, classes: np.ndarray, likelihoods: np.ndarray,
+                       distances: np.ndarray, apart: np.ndarray, open_to: np.ndarray) -> np.ndarray:
+    """(H, W) uint8 ``labels`` with each object class's labels grown over the ``open_to``
+    pixels connected to them (8-neighbours) through pixels that its colour model explains
+    with posterior >= ``CONFIDENT`` against every class (uniform prior) and where the
+    background's mean colour is not nearer (:func:`nearer_distinct_class`).
+
+    ``classes`` (K,) the labelled classes, background first; ``likelihoods``,
+    ``distances`` (K, H, W) and ``apart`` (K, K) as :func:`class_likelihoods` and
+    :func:`mean_colour_distances` give them. Only classes whose colours are apart from the
+    background's grow: where noise blurs one pixel's colour across the half-way point,
+    a flood leaks. An object that no stroke touched stays open: it looks like the drawn
+    one, and may be of another class.
+    """
+    if classes[0] != 0:  # no background labels: nothing to tell an object from
+        return labels
+    posterior = likelihoods / np.maximum(likelihoods.sum(axis=0), 1e-300)
+    every_class = np.ones(likelihoods.shape, bool)
+    grown = labels.copy()
+    for i in np.flatnonzero(apart[:, 0]):
+        own = labels == classes[i]
+        sure = (open_to & (labels == IGNORE_LABEL) & (posterior[i] >= CONFIDENT)
+                & ~nearer_distinct_class(distances, apart, every_class, np.full(labels.shape, i)))
+        pieces, _ = ndimage.label(sure | own, structure=np.ones((3, 3)))
+        touched = np.unique(pieces[own])
+        grown[sure & np.isin(pieces, touched[touched > 0]) & (grown == IGNORE_LABEL)] = classes[i]
+    return grown
