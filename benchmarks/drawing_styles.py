@@ -87,6 +87,11 @@ PRECISE_BATCH_NORM_SINCE = "2026-11-30T01:08:50"  # commit 3f5b6ad
 #: when the colour checks began to give a blurred edge's rim to the class whose mean
 #: colour is nearer (coarseseg_tf.refine.appearance): the default's labels, and its ablations'
 NEAREST_MEAN_SINCE, NEAREST_MEAN_COMMIT = "2026-11-30T15:05:18", "a98ffa9"
+#: when, for L > 2, a stroke's class began to grow over the object it lies on
+#: (coarseseg_tf.refine.appearance.grow_drawn_objects); of the matrix's cells only the
+#: scenes' scribbles are drawn with strokes only and L > 2, so only their labels changed
+GROWN_STROKES_SINCE, GROWN_STROKES_COMMIT = "2026-11-30T17:45:56", "06e469a"
+GROWN_STROKES_CELLS = (("scenes", "scribbles"),)
 
 
 @dataclass
@@ -339,17 +344,25 @@ def batch_norm_protocol(runs: dict) -> str:
 
 def label_check_protocol(runs: dict) -> str:
     """The protocol line saying which runs of the columns built on the default's checked
-    labels had the class-mean rule (the rest are of the default before it)."""
-    counts = {}
-    for key, record in runs.items():
-        column = key.split("|")[2]
-        if "finished" in record and column.split("+")[0] == DEFAULT_METHOD:
-            with_means, total = counts.get(column, (0, 0))
-            counts[column] = (with_means + (record["finished"] >= NEAREST_MEAN_SINCE), total + 1)
-    tallies = ", ".join(f"`{column}` {n} of {total}" for column, (n, total) in sorted(counts.items()))
+    labels had the class-mean rule, and in the cells the growth of strokes changes, the
+    growth (the rest are of the default before them)."""
+    def tally(since: str, cells=None) -> str:
+        counts = {}
+        for key, record in runs.items():
+            dataset, style, column, _ = key.split("|")
+            if ("finished" in record and column.split("+")[0] == DEFAULT_METHOD
+                    and (cells is None or (dataset, style) in cells)):
+                made_with, total = counts.get(column, (0, 0))
+                counts[column] = (made_with + (record["finished"] >= since), total + 1)
+        return ", ".join(f"`{column}` {n} of {total}" for column, (n, total) in sorted(counts.items())) or "none"
+
+    grown_cells = ", ".join(f"{dataset}/{style}" for dataset, style in GROWN_STROKES_CELLS)
     return (f"- labels: since commit {NEAREST_MEAN_COMMIT} the colour checks give a blurred edge's rim to the class "
             f"whose mean colour is nearer; runs made with it, per column built on the checked labels: "
-            f"{tallies or 'none'}; the others are of the default before it")
+            f"{tally(NEAREST_MEAN_SINCE)}; since commit {GROWN_STROKES_COMMIT}, for L > 2, a stroke's class "
+            f"grows over the object it lies on, which changes the labels of {grown_cells} only; runs there "
+            f"made with it: {tally(GROWN_STROKES_SINCE, GROWN_STROKES_CELLS)}; the others are of the default "
+            "before them")
 
 
 def figure(table: dict, method_names, path: str) -> None:
