@@ -243,9 +243,9 @@ def grow_drawn_objects(labels: np.ndarray, classes: np.ndarray, likelihoods: np.
     grown = labels.copy()
     for i in np.flatnonzero(apart[:, 0]):
         own = labels == classes[i]
-        sure = (open_to & (labels == IGNORE_LABEL) & (posterior[i] >= CONFIDENT)
-                & ~nearer_distinct_class(distances, apart, every_class, np.full(labels.shape, i)))
-        pieces, _ = ndimage.label(sure | own, structure=np.ones((3, 3)))
+        confident = (open_to & (labels == IGNORE_LABEL) & (posterior[i] >= CONFIDENT)
+                     & ~nearer_distinct_class(distances, apart, every_class, np.full(labels.shape, i)))
+        pieces, _ = ndimage.label(confident | own, structure=np.ones((3, 3)))
         touched = np.unique(pieces[own])
-        grown[sure & np.isin(pieces, touched[touched > 0]) & (grown == IGNORE_LABEL)] = classes[i]
+        grown[confident & np.isin(pieces, touched[touched > 0]) & (grown == IGNORE_LABEL)] = classes[i]
     return grown
