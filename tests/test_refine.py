@@ -405,6 +405,24 @@ def test_checked_sure_labels_grow_a_stroke_over_its_object_when_classes_are_many
     assert (two[drawn_object] == 1).mean() < 0.2
 
 
+def test_checked_sure_labels_grow_classes_alike_in_colour_apart_only_where_unshared():
+    """L = 3, two white objects of classes 1 and 2, each with a stroke: colour tells
+    each from the background, not from the other, so each grows over its own object;
+    where the two objects touch, the joined piece is left open."""
+    image = np.full((48, 64, 1), 0.05, np.float32)
+    image[4:20, 4:20] = image[4:20, 40:56] = 0.9   # apart
+    image[28:44, 4:20] = image[28:44, 20:36] = 0.9  # touching
+    positive = np.full((48, 64), IGNORE_LABEL, np.uint8)
+    positive[11:13, 6:18] = positive[35:37, 6:18] = 1
+    positive[11:13, 42:54] = positive[35:37, 22:34] = 2
+    negative = np.full((48, 64), IGNORE_LABEL, np.uint8)
+    negative[1:3, 24:36] = negative[46:48, 40:60] = 1  # "not 1" over the background
+    checked = REFINERS["checked_sure"].refine(image, positive, negative, 3)
+    assert (checked[4:20, 4:20] == 1).all() and (checked[4:20, 40:56] == 2).all()
+    touching = (image[..., 0] == 0.9) & (np.arange(48) >= 24)[:, None]
+    np.testing.assert_array_equal(checked[touching & (positive == IGNORE_LABEL)], IGNORE_LABEL)
+
+
 def test_checked_sure_labels_check_a_negative_fill_and_trust_a_negative_stroke():
     """A painted negative region crosses the object's thin line: its interior there is
     withdrawn, as a positive fill's spill is. A thin negative stroke is trusted."""

@@ -226,26 +226,34 @@ def grow_drawn_objects(labels: np.ndarray, classes: np.ndarray, likelihoods: np.
                        distances: np.ndarray, apart: np.ndarray, open_to: np.ndarray) -> np.ndarray:
     """(H, W) uint8 ``labels`` with each object class's labels grown over the ``open_to``
     pixels connected to them (8-neighbours) through pixels that its colour model explains
-    with posterior >= ``CONFIDENT`` against every class (uniform prior) and where the
-    background's mean colour is not nearer (:func:`nearer_distinct_class`).
+    with posterior >= ``CONFIDENT`` against the classes apart from it in colour (uniform
+    prior) and where no such class's mean colour is nearer (:func:`nearer_distinct_class`).
 
     ``classes`` (K,) the labelled classes, background first; ``likelihoods``,
     ``distances`` (K, H, W) and ``apart`` (K, K) as :func:`class_likelihoods` and
     :func:`mean_colour_distances` give them. Only classes whose colours are apart from the
     background's grow: where noise blurs one pixel's colour across the half-way point,
-    a flood leaks. An object that no stroke touched stays open: it looks like the drawn
-    one, and may be of another class.
+    a flood leaks. Colour tells such a class from the background, not from a class alike
+    in colour (two white digits): a connected piece that the labels of two classes touch
+    is left open, whichever object it is. An object that no stroke touched stays open: it
+    looks like the drawn one, and may be of another class.
     """
     if classes[0] != 0:  # no background labels: nothing to tell an object from
         return labels
-    posterior = likelihoods / np.maximum(likelihoods.sum(axis=0), 1e-300)
-    every_class = np.ones(likelihoods.shape, bool)
+    neighbours = np.ones((3, 3), bool)
+    everywhere = np.ones(likelihoods.shape, bool)
     grown = labels.copy()
     for i in np.flatnonzero(apart[:, 0]):
         own = labels == classes[i]
-        confident = (open_to & (labels == IGNORE_LABEL) & (posterior[i] >= CONFIDENT)
-                     & ~nearer_distinct_class(distances, apart, every_class, np.full(labels.shape, i)))
-        pieces, _ = ndimage.label(confident | own, structure=np.ones((3, 3)))
+        rivals = apart[i] | (np.arange(len(classes)) == i)  # the classes colour tells from i
+        posterior = likelihoods[i] / np.maximum(likelihoods[rivals].sum(axis=0), 1e-300)
+        confident = (open_to & (labels == IGNORE_LABEL) & (posterior >= CONFIDENT)
+                     & ~nearer_distinct_class(distances, apart, everywhere, np.full(labels.shape, i)))
+        pieces, _ = ndimage.label(confident | own, structure=neighbours)
         touched = np.unique(pieces[own])
-        grown[confident & np.isin(pieces, touched[touched > 0]) & (grown == IGNORE_LABEL)] = classes[i]
+        # a piece that another object class's labels touch too is shared: colour cannot split it
+        others = (labels != IGNORE_LABEL) & (labels != classes[0]) & ~own
+        shared = np.unique(pieces[ndimage.binary_dilation(others, neighbours)])
+        growth = np.isin(pieces, touched[touched > 0]) & ~np.isin(pieces, shared[shared > 0])
+        grown[confident & growth & (grown == IGNORE_LABEL)] = classes[i]
     return grown
