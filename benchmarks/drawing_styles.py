@@ -80,11 +80,6 @@ HEADLINE = (("mnist_clean", "loose_fill"), ("mnist_clean", "boundary_negatives")
 #: seed beyond HEADLINE_SEEDS: the dev protocol trains and scores on digits those seeds'
 #: MNIST and scenes test sets would hold (dev_styles.matrix_test_digits)
 CONTESTED = (("nuclei", "loose_fill"), ("nuclei", "boundary_negatives"))
-#: cells whose runs predate precise batch norms and were not all re-run with them (5–9
-#: minutes a scenes run, 32 runs there): a run added there keeps Keras' moving averages
-#: too, so that the columns of a cell are compared under one protocol. The scenes'
-#: scribbles were re-run, every column, on 2026-12-01
-MOVING_AVERAGE_CELLS = (("scenes", "boundary_negatives"),)
 #: when fit() began to set the batch norms to the training images' statistics after
 #: training (coarseseg_tf.models.batch_norm); runs finished before used Keras' moving averages
 PRECISE_BATCH_NORM_SINCE = "2026-11-30T01:08:50"  # commit 3f5b6ad
@@ -337,13 +332,17 @@ def batch_norm_protocol(runs: dict) -> str:
     for key, record in finished.items():
         cells.setdefault("/".join(key.split("|")[:2]), []).append(had_precise_batch_norm(record))
     precise = sorted(cell for cell, flags in cells.items() if all(flags))
+    why = ("`benchmarks/results/batch_norm.md` measures the change on dev images, network by "
+           "network")
+    if len(precise) == len(cells):
+        return (f"- batch norms: all {len(finished)} runs finished after fit() began to give them "
+                "the training images' statistics under the final weights, as users get them; " + why)
     return (f"- batch norms: {sum(map(had_precise_batch_norm, finished.values()))} of "
             f"{len(finished)} runs finished after fit() began to give them the training images' "
             f"statistics under the final weights, all the runs of {len(precise)} cells "
             f"({', '.join(precise) or 'none'}); the others kept Keras' moving "
             "averages, which after a few dozen steps (the nuclei cells' 60) still hold their initial "
-            "variance and after 750 (MNIST, scenes) only lag the weights; `benchmarks/results/"
-            "batch_norm.md` measures the change on dev images, network by network")
+            "variance and after 750 (MNIST, scenes) only lag the weights; " + why)
 
 
 def label_check_protocol(runs: dict) -> str:
@@ -476,12 +475,10 @@ def main(argv=None):
             else:
                 if (dataset, seed) not in splits:
                     splits = {(dataset, seed): load_split(dataset, seed, args.quick)}  # one split in memory
-                moving_averages = (dataset, style) in MOVING_AVERAGE_CELLS
                 try:
                     record = run_one(splits[(dataset, seed)], style, method, seed, args.epochs,
-                                     NETWORK.get(dataset),
-                                     overrides={"recalibrate_batch_norm": False} if moving_averages else None)
-                    record["batch_norm"] = "moving_averages" if moving_averages else "precise"
+                                     NETWORK.get(dataset))
+                    record["batch_norm"] = "precise"
                     outcome = f"mIoU {record['miou']:.1f} in {record['seconds']:.0f}s"
                 except ValueError as error:  # a method that cannot take the data (e.g. binary only)
                     record, outcome = {"error": str(error)}, f"not run: {error}"

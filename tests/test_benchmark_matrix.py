@@ -46,6 +46,9 @@ def test_protocol_says_which_runs_had_precise_batch_norms():
             "scenes|loose_fill|grabcut|0": {"error": "refused"}}
     line = bench.batch_norm_protocol(runs)
     assert "2 of 3 runs" in line and "all the runs of 1 cells (nuclei/loose_fill)" in line, line
+    runs.pop("mnist_clean|loose_fill|naive|0")
+    line = bench.batch_norm_protocol(runs)
+    assert "all 2 runs finished after" in line and "moving averages" not in line, line
 
 
 def test_cells_are_checked():
