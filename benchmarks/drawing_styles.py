@@ -44,8 +44,8 @@ from coarseseg_tf.models.objectives import DEFAULT_METHOD, METHODS  # noqa: E402
 RESULTS = os.path.join(os.path.dirname(__file__), "results")
 
 #: the methods compared, in column order; the default is whatever fit() uses
-BASELINES = ("supervised", "naive", "partial_ce", "cm", "cm_positive_only", "grabcut", "random_walker",
-             "sure_crf")
+BASELINES = ("supervised", "naive", "partial_ce", "cm", "floored_cm", "cm_positive_only", "grabcut",
+             "random_walker", "sure_crf")
 #: the classical two-step baselines the default must match in every cell
 TWO_STEP = ("grabcut", "random_walker")
 #: ablations of the default: column suffix -> what changes (fit() overrides, or no negative drawings)

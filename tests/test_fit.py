@@ -243,6 +243,35 @@ def test_methods_own_edges_and_boundary_weights_unless_the_config_says_otherwise
     assert CoarseSegModel.from_config(default.get_config()).class_boundary_weight == 3.0
 
 
+def test_floored_cm_keeps_every_confusion_matrix_informative(small_split):
+    """floored_cm takes d = 0.6 and λ = 1 as its own, the paper's cm keeps 0 and 0.01, a
+    config value overrides either, and the saved config keeps the resolved values. Its
+    heads' diagonals never fall below the floor, even pushed hard towards uniform."""
+    train, _ = small_split
+    floored = CoarseSegModel(method="floored_cm")
+    assert (floored.cm_diagonal_floor, floored.trace_weight) == (0.6, 1.0)
+    paper = CoarseSegModel(method="cm")
+    assert (paper.cm_diagonal_floor, paper.trace_weight) == (0.0, 0.01)
+    overridden = CoarseSegModel(method="floored_cm", cm_diagonal_floor=0.0, trace_weight=0.4)
+    assert (overridden.cm_diagonal_floor, overridden.trace_weight) == (0.0, 0.4)
+    restored = CoarseSegModel.from_config(floored.get_config())
+    assert (restored.cm_diagonal_floor, restored.trace_weight) == (0.6, 1.0)
+
+    def smallest_diagonal(model):
+        model.build()
+        for head in model.cm_heads.values():  # heads that start far from the identity
+            kernel, bias = head.weights[-2:]
+            kernel.assign(np.random.default_rng(0).normal(0, 5, kernel.shape).astype("float32"))
+            bias.assign(np.zeros(bias.shape, "float32"))
+        cms = model.confusion_matrices(train.images[:4])
+        for kind in ("positive", "negative"):
+            np.testing.assert_allclose(cms[kind].sum(axis=-2), 1.0, atol=1e-5)
+        return min(np.diagonal(cm, axis1=-2, axis2=-1).min() for cm in cms.values())
+
+    assert smallest_diagonal(floored) >= 0.6 - 1e-5
+    assert smallest_diagonal(paper) < 0.5  # the same weights without the floor
+
+
 def test_class_contrast_edges_reach_the_loss_through_fit(small_split):
     """fit(edge_reference="drawn_classes") trains with β = a fraction of each image's class
     contrast, measured on the labels the model trains on, and the saved config keeps it."""

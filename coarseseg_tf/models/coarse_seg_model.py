@@ -70,11 +70,13 @@ class CoarseSegModel(keras.Model):
         self.cm_steering = bool(own("cm_steering"))
         self.edge_reference = own("edge_reference")
         self.class_boundary_weight = float(own("class_boundary_weight"))
+        self.trace_weight = float(own("trace_weight"))
+        self.cm_diagonal_floor = float(own("cm_diagonal_floor"))
         self.trunk = build_unet_features(c.input_channels, c.width, c.depth)
         self.seg_head = layers.Conv2D(c.num_classes, 1, name="segmentation_logits")
         self.cm_heads = {
             kind: ConfusionMatrixHead(c.num_classes, c.cm_form, c.cm_rank, c.identity_logit,
-                                      c.cm_diagonal_floor, name=f"{kind}_confusion")
+                                      self.cm_diagonal_floor, name=f"{kind}_confusion")
             for kind in ("positive", "negative")}
         self.transition = ComplementaryTransition(c.num_classes, c.transition_matrix,
                                                   name="complementary_transition")
@@ -164,7 +166,7 @@ class CoarseSegModel(keras.Model):
                 contrast, scale = None, config.edge_scale
             terms["smoothness"] = losses.edge_aware_smoothness(p, images, scale, config.edge_blur, contrast)
         terms["loss"] = (terms["positive_loss"] + terms["negative_loss"]
-                         + config.trace_weight * terms["trace"] + terms["mask_loss"]
+                         + self.trace_weight * terms["trace"] + terms["mask_loss"]
                          + self.consensus_weight * terms["consensus_loss"]
                          + self.smoothness_weight * terms["smoothness"])
         return terms
@@ -209,4 +211,5 @@ class CoarseSegModel(keras.Model):
         return {**self.model_config.to_dict(), "transition_matrix": self.transition.get_config()["matrix"],
                 "consensus_weight": self.consensus_weight, "smoothness_weight": self.smoothness_weight,
                 "cm_steering": self.cm_steering, "edge_reference": self.edge_reference,
-                "class_boundary_weight": self.class_boundary_weight, "name": self.name}
+                "class_boundary_weight": self.class_boundary_weight, "trace_weight": self.trace_weight,
+                "cm_diagonal_floor": self.cm_diagonal_floor, "name": self.name}

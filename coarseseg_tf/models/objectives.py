@@ -67,6 +67,8 @@ class Objective:
       edge_reference: what sets its smoothness prior's β (one of EDGE_REFERENCES), and
       class_boundary_weight: the weight of its agreement cross-entropy where two classes'
         labels meet, unless the config says otherwise.
+      trace_weight, cm_diagonal_floor: λ of its trace penalty and the floor d of its
+        confusion matrices' diagonal (A = d·I + (1 − d)·A'), unless the config says otherwise.
       refiner: the name in :data:`coarseseg_tf.refine.REFINERS` that ``fit()`` turns
         each image's drawings into a map with before training; None for methods that
         learn from the drawings alone.
@@ -85,6 +87,8 @@ class Objective:
     cm_steering: bool = True
     edge_reference: str = "intensity"
     class_boundary_weight: float = 1.0
+    trace_weight: float = 0.01
+    cm_diagonal_floor: float = 0.0
     refiner: str | None = None
     refined_as: str = "mask"
 
@@ -236,6 +240,19 @@ _OBJECTIVES = (
             "M the complementary transition.",
         data_terms=functools.partial(confusion_terms, use_negative=True),
         logged=("positive_loss", "trace", "negative_loss")),
+    Objective(
+        name="floored_cm",
+        summary="`cm` with every CM's diagonal floored at 0.6 and a strong trace penalty (λ = 1): "
+                "the paper's model kept from its degenerate optimum",
+        doc="The paper's terms (cm) with each per-pixel confusion matrix A = d·I + (1 − d)·A', "
+            "d = 0.6, and λ = 1. Unconstrained, a CM whose columns are all equal (the drawing "
+            "predicted from the image alone) has the smallest trace and sends p no gradient, so "
+            "the trace penalty rewards it and cm collapses for λ >= 0.4; with the floor every CM "
+            "stays informative (for L = 2, A[ỹ | ỹ] − A[ỹ | other] >= 0.2) and the strong trace "
+            "penalty pushes the CMs down to the floor, where they absorb the drawings' errors. "
+            "Chosen on dev MNIST (benchmarks/results/dev_cm_floor.md).",
+        data_terms=functools.partial(confusion_terms, use_negative=True),
+        logged=("positive_loss", "trace", "negative_loss"), trace_weight=1.0, cm_diagonal_floor=0.6),
     Objective(
         name="cm_positive_only",
         summary="`cm` without the negative drawing",
