@@ -6,9 +6,11 @@ seed, U-Net and epochs, and scores it on held-out images against their true mask
 from ``coarseseg_tf.data.synthesis.draw`` with each training image's key and the run's
 seed; nothing is tuned on the test masks.
 
-Besides the methods, two ablations of the default are columns: ``DEFAULT+cm_steering``
-(its confusion-matrix terms also train the segmentation, ``fit(cm_steering=True)``) and
-``DEFAULT+positive_only`` (trained without the negative drawings).
+Besides the methods, ablations of the default are columns (``ABLATIONS``), among them
+``DEFAULT+cm_steering`` (its confusion-matrix terms also train the segmentation,
+``fit(cm_steering=True)``), ``DEFAULT+cm_likelihood`` (its cross-entropy replaced by the
+paper's likelihood through floored confusion matrices) and ``DEFAULT+positive_only``
+(trained without the negative drawings).
 
 Runs are cached in the JSON, one entry per (dataset, style, column, seed), so the
 matrix is filled in parts across several invocations:
@@ -51,7 +53,11 @@ TWO_STEP = ("grabcut", "random_walker")
 #: ablations of the default: column suffix -> what changes (fit() overrides, or no negative drawings)
 ABLATIONS = {"cm_steering": {"cm_steering": True}, "positive_only": {"negative": None},
              "uniform_weights": {"class_boundary_weight": 1.0},
-             "fixed_edges_uniform_weights": {"edge_reference": "intensity", "class_boundary_weight": 1.0}}
+             "fixed_edges_uniform_weights": {"edge_reference": "intensity", "class_boundary_weight": 1.0},
+             # the labels learnt through the CMs, −log(A·p)[ỹ], instead of by cross-entropy: the
+             # heads steer the segmentation, floored and trace-weighted as floored_cm's
+             "cm_likelihood": {"consensus_weight": 0.0, "cm_steering": True, "cm_diagonal_floor": 0.6,
+                               "trace_weight": 1.0}}
 #: where and with which seeds the plan runs the ablations: one seed, but every seed of the
 #: cell for the default's two changes of edges and weights (their columns were run in full,
 #: one of them as the default before); negatives against positives only on the multi-class
