@@ -41,7 +41,7 @@ import numpy as np  # noqa: E402
 
 from coarseseg_tf.data.synthesis.draw import draw_all  # noqa: E402
 from coarseseg_tf.data.synthesis.styles import STYLES  # noqa: E402
-from coarseseg_tf.models.objectives import DEFAULT_METHOD, METHODS  # noqa: E402
+from coarseseg_tf.models.objectives import DEFAULT_METHOD, METHODS, OBJECTIVES  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(__file__), "results")
 
@@ -56,8 +56,9 @@ ABLATIONS = {"cm_steering": {"cm_steering": True}, "positive_only": {"negative":
              "fixed_edges_uniform_weights": {"edge_reference": "intensity", "class_boundary_weight": 1.0},
              # the labels learnt through the CMs, −log(A·p)[ỹ], instead of by cross-entropy: the
              # heads steer the segmentation, floored and trace-weighted as floored_cm's
-             "cm_likelihood": {"consensus_weight": 0.0, "cm_steering": True, "cm_diagonal_floor": 0.6,
-                               "trace_weight": 1.0}}
+             "cm_likelihood": {"consensus_weight": 0.0, "cm_steering": True,
+                               "cm_diagonal_floor": OBJECTIVES["floored_cm"].cm_diagonal_floor,
+                               "trace_weight": OBJECTIVES["floored_cm"].trace_weight}}
 #: where and with which seeds the plan runs the ablations: one seed, but every seed of the
 #: cell for the default's two changes of edges and weights (their columns were run in full,
 #: one of them as the default before); negatives against positives only on the multi-class

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from coarseseg_tf.models.objectives import DEFAULT_METHOD, EDGE_REFERENCES, METHODS
+from coarseseg_tf.models.objectives import DEFAULT_METHOD, EDGE_REFERENCES, METHODS, Objective
 
 #: forms of the confusion-matrix heads (see ConfusionMatrixHead)
 CM_FORMS = ("full", "low_rank")
@@ -39,13 +39,13 @@ class ModelConfig:
     depth: int = setting(2, "U-Net poolings")
     method: str = setting(DEFAULT_METHOD, "training objective (see coarseseg_tf.models.objectives)")
     trace_weight: float | None = setting(
-        None, "λ of the trace penalty on the confusion matrices (default: the method's own; 0.01, the "
-        "paper's, except floored_cm's 1)")
+        None, "λ of the trace penalty on the confusion matrices (default: the method's own, "
+        f"{Objective.trace_weight:g} unless its registry entry says otherwise)")
     cm_form: str = setting("full", "confusion-matrix heads: full (L² channels per pixel) or low_rank")
     cm_rank: int = setting(2, "rank r of low_rank heads")
     cm_diagonal_floor: float | None = setting(
-        None, "d in A = d·I + (1 − d)·A', 0: the paper's unconstrained head (default: the method's own; "
-        "0 except floored_cm's 0.6)")
+        None, "d in A = d·I + (1 − d)·A', 0: the paper's unconstrained head (default: the method's own, "
+        f"{Objective.cm_diagonal_floor:g} unless its registry entry says otherwise)")
     identity_logit: float = setting(4.0, "initial diagonal logit of the heads (they start near the identity)")
     transition_matrix: list | None = setting(
         None, "complementary transition M, L×L nested lists (zero diagonal, columns sum to 1); None: uniform")
@@ -82,13 +82,12 @@ class ModelConfig:
         for name in ("input_channels", "width", "depth", "cm_rank"):
             check(name, int, lambda v: v >= 1, "an integer >= 1")
         check("method", str, lambda v: v in METHODS, f"one of {METHODS}")
-        check("trace_weight", (int, float, type(None)), lambda v: v is None or v >= 0, "a number >= 0 or None")
         check("cm_form", str, lambda v: v in CM_FORMS, f"one of {CM_FORMS}")
         check("cm_diagonal_floor", (int, float, type(None)), lambda v: v is None or 0 <= v < 1,
               "a number in [0, 1) or None")
         check("identity_logit", number, lambda v: True, "a number")
         check("transition_matrix", (list, tuple, type(None)), lambda v: True, "an L×L nested list or None")
-        for name in ("consensus_weight", "smoothness_weight"):
+        for name in ("trace_weight", "consensus_weight", "smoothness_weight"):
             check(name, (int, float, type(None)), lambda v: v is None or v >= 0, "a number >= 0 or None")
         check("cm_steering", (bool, type(None)), lambda v: True, "True, False or None")
         check("edge_scale", (int, float, type(None)), lambda v: v is None or v > 0, "a number > 0 or None")
